@@ -1,0 +1,374 @@
+#include "diameter/stack.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstring>
+#include <mutex>
+
+#include "diameter/conf_render.h"
+#include "diameter/dictionary.h"
+#include "diameter/fd_includes.h"
+#include "diameter/observer.h"
+#include "diameter/peer_acl.h"
+
+#ifndef ROAMKEY_FD_EXTENSION_DIR
+#define ROAMKEY_FD_EXTENSION_DIR "/usr/lib/freeDiameter"
+#endif
+
+namespace roamkey::diameter {
+
+namespace {
+
+std::atomic<bool> g_stopping{false};
+std::atomic<bool> g_instance{false};
+std::atomic<std::uint32_t> g_vendor_id{0};
+
+void block_signals() {
+  sigset_t all;
+  sigfillset(&all);
+  // Threads inherit the mask; only wait_for_signal() takes SIGTERM/SIGINT
+  // (the freeDiameterd pattern, notes sec. 5 "SIGTERM").
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+}
+
+timespec realtime_after(std::chrono::milliseconds d) {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  const auto ns = static_cast<long long>(ts.tv_nsec) + std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  ts.tv_sec += static_cast<time_t>(ns / 1'000'000'000);
+  ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  return ts;
+}
+
+// Writes the generated configuration to an anonymous memory file, which
+// freeDiameter reads by path (notes sec. 1 "Configuration source"). Nothing
+// touches the disk, so no stale file can leak the TLS key paths.
+class ConfFile {
+ public:
+  explicit ConfFile(const std::string& text) {
+    fd_ = memfd_create("roamkey-fd.conf", MFD_CLOEXEC);
+    if (fd_ < 0) throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
+    std::size_t off = 0;
+    while (off < text.size()) {
+      const auto n = ::write(fd_, text.data() + off, text.size() - off);
+      if (n <= 0) throw std::runtime_error(std::string("writing the freeDiameter configuration: ") + std::strerror(errno));
+      off += static_cast<std::size_t>(n);
+    }
+    path_ = "/proc/self/fd/" + std::to_string(fd_);
+  }
+  ~ConfFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ConfFile(const ConfFile&) = delete;
+  ConfFile& operator=(const ConfFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
+// Exactly-once completion of an outgoing request: freeDiameter calls either
+// the answer or the expiry callback, but silently drops answers that break
+// the answer ABNF (notes sec. 7.3), so a timer backs both up.
+struct InFlight {
+  AnswerHandler handler;
+  std::atomic<bool> done{false};
+  void complete(Answer a) {
+    if (done.exchange(true)) return;
+    try {
+      handler(std::move(a));
+    } catch (const std::exception& e) {
+      spdlog::error("answer handler failed: {}", e.what());
+    }
+  }
+};
+using InFlightBox = std::shared_ptr<InFlight>;
+
+void on_answer(void* data, msg** ans) {
+  auto* box = static_cast<InFlightBox*>(data);
+  Answer a;
+  a.status = AnswerStatus::Answered;
+  a.message = Message(*ans);
+  *ans = nullptr;  // ours now; the core must not pass it on (notes sec. 7.2)
+  a.result = a.message.result();
+  (*box)->complete(std::move(a));
+  delete box;
+}
+
+void on_expire(void* data, DiamId_t, size_t, msg**) {
+  auto* box = static_cast<InFlightBox*>(data);
+  Answer a;
+  a.status = AnswerStatus::TimedOut;
+  a.error = "no answer before the deadline";
+  (*box)->complete(std::move(a));
+  delete box;  // leaving *req set lets the core free the request
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+bool stopping() { return g_stopping.load(); }
+
+// ---- PendingRequest -------------------------------------------------------
+
+PendingRequest& PendingRequest::operator=(PendingRequest&& o) noexcept {
+  if (this != &o) {
+    if (!answered() && !stopping()) answer(Outcome::base(ResultCode::UnableToComply, "request abandoned"));
+    request_ = std::move(o.request_);
+  }
+  return *this;
+}
+
+PendingRequest::~PendingRequest() {
+  if (answered() || stopping()) return;
+  try {
+    answer(Outcome::base(ResultCode::UnableToComply, "request not handled"));
+  } catch (const std::exception& e) {
+    spdlog::error("could not answer an abandoned request: {}", e.what());
+  }
+}
+
+void PendingRequest::answer(const Outcome& outcome, const std::function<void(AvpSink&)>& fill) {
+  static const AvpDef result_code = AvpDef::named("Result-Code");
+  static const AvpDef experimental = AvpDef::named("Experimental-Result");
+  static const AvpDef experimental_code = AvpDef::named("Experimental-Result-Code");
+  static const AvpDef vendor_id = AvpDef::named("Vendor-Id");
+  static const AvpDef error_message = AvpDef::named("Error-Message");
+
+  if (answered()) throw MessageError("request already answered");
+  // RFC 6733 sec. 7.1.3: protocol errors (3xxx) set the E bit and use the
+  // generic error answer.
+  const bool protocol_error = !outcome.experimental && outcome.code >= 3000 && outcome.code < 4000;
+  ::msg* m = request_.release();
+  if (fd_msg_new_answer_from_req(fd_g_config->cnf_dict, &m, protocol_error ? MSGFL_ANSW_ERROR : 0) != 0) {
+    fd_msg_free(m);
+    throw MessageError("cannot create an answer");
+  }
+  Message ans(m);  // owns the answer and, through it, the request
+  auto avps = ans.avps();
+  if (outcome.experimental) {
+    avps.group(experimental).add(vendor_id, g_vendor_id.load()).add(experimental_code, outcome.code);
+  } else {
+    avps.add(result_code, outcome.code);
+  }
+  if (fd_msg_add_origin(ans.get(), 0) != 0) throw MessageError("cannot add Origin-Host/Origin-Realm");
+  if (fill && !protocol_error) fill(avps);
+  const bool failure = !(outcome.is_success() || (!outcome.experimental && outcome.code == 1001));
+  if (failure && !outcome.reason.empty()) avps.add(error_message, outcome.reason);
+  ::msg* raw = ans.release();
+  if (int rc = fd_msg_send(&raw, nullptr, nullptr); rc != 0) {
+    if (raw != nullptr) fd_msg_free(raw);
+    throw MessageError("cannot send the answer (error " + std::to_string(rc) + ")");
+  }
+}
+
+std::string Answer::describe() const {
+  switch (status) {
+    case AnswerStatus::TimedOut: return "timed out: " + error;
+    case AnswerStatus::NotSent: return "not sent: " + error;
+    case AnswerStatus::Answered: break;
+  }
+  std::string s = std::to_string(result.code);
+  if (result.experimental) s += " (experimental)";
+  s += " " + std::string(result_code_name(result.code, result.experimental));
+  if (!result.error_message.empty()) s += ": " + result.error_message;
+  return s;
+}
+
+// ---- Stack ----------------------------------------------------------------
+
+struct Stack::Registration {
+  RequestHandler handler;
+  std::string name;
+  disp_hdl* hdl = nullptr;
+
+  static int dispatch(msg** m, avp*, session*, void* opaque, enum disp_action*) {
+    auto* self = static_cast<Registration*>(opaque);
+    PendingRequest req{Message(*m)};
+    *m = nullptr;  // we answer ourselves, possibly later (notes sec. 5)
+    // Only std::exception: freeDiameter cancels slow dispatch threads at
+    // shutdown and the forced unwind must pass (notes sec. 7.7).
+    try {
+      self->handler(std::move(req));
+    } catch (const std::exception& e) {
+      spdlog::error("{} handler failed: {}", self->name, e.what());
+    }
+    return 0;
+  }
+};
+
+Stack::Stack(StackOptions options) : options_(std::move(options)) {
+  if (g_instance.exchange(true)) throw std::logic_error("freeDiameter allows one Stack per process");
+  if (options_.handle_signals) block_signals();
+  route_core_log(options_.diameter_log_level);
+
+  if (int rc = fd_core_initialize(); rc != 0)
+    throw std::runtime_error("freeDiameter initialisation failed (error " + std::to_string(rc) + ")");
+
+  std::vector<std::filesystem::path> extensions;
+  if (options_.eap_dictionaries) {
+    // dict_eap depends on dict_nasreq, which must come first (notes sec. 2).
+    extensions.emplace_back(std::filesystem::path(ROAMKEY_FD_EXTENSION_DIR) / "dict_nasreq.fdx");
+    extensions.emplace_back(std::filesystem::path(ROAMKEY_FD_EXTENSION_DIR) / "dict_eap.fdx");
+  }
+  for (const auto& e : extensions)
+    if (!std::filesystem::exists(e))
+      throw std::runtime_error("freeDiameter extension " + e.string() +
+                               " not found (install freediameter-extensions)");
+
+  try {
+    const ConfFile conf(render_conf({options_.diameter, extensions}));
+    if (int rc = fd_core_parseconf(conf.path().c_str()); rc != 0)
+      throw std::runtime_error("freeDiameter rejected the configuration (error " + std::to_string(rc) +
+                               "; see the [fd] messages above: certificate, key, CA or address)");
+    const auto dict = load_dictionary(options_.diameter.dictionary);
+    vendor_id_ = dict.vendor_id();
+    g_vendor_id.store(vendor_id_);
+  } catch (...) {
+    // parseconf may already have started threads (notes sec. 1).
+    fd_core_shutdown();
+    fd_core_wait_shutdown_complete();
+    stopped_ = true;
+    throw;
+  }
+
+  register_hooks();
+  auto accepted = options_.accepted_peers;
+  install_peer_acl(std::move(accepted), options_.diameter.listen && options_.diameter.listen->tcp_port != 0);
+
+  timers_guard_.emplace(timers_.get_executor());
+  timer_thread_ = std::thread([this] { timers_.run(); });
+}
+
+Stack::~Stack() {
+  try {
+    shutdown();
+  } catch (const std::exception& e) {
+    spdlog::error("shutdown: {}", e.what());
+  }
+}
+
+void Stack::advertise(std::string_view application_name, std::string_view vendor_name) {
+  dictionary* d = fd_g_config->cnf_dict;
+  const std::string app_name(application_name);
+  dict_object* app = nullptr;
+  if (fd_dict_search(d, DICT_APPLICATION, APPLICATION_BY_NAME, app_name.c_str(), &app, ENOENT) != 0)
+    throw std::runtime_error("application \"" + app_name + "\" is not in the dictionary");
+  dict_object* vendor = nullptr;
+  if (!vendor_name.empty()) {
+    const std::string v(vendor_name);
+    if (fd_dict_search(d, DICT_VENDOR, VENDOR_BY_NAME, v.c_str(), &vendor, ENOENT) != 0)
+      throw std::runtime_error("vendor \"" + v + "\" is not in the dictionary");
+  }
+  if (int rc = fd_disp_app_support(app, vendor, 1, 0); rc != 0)
+    throw std::runtime_error("cannot advertise " + app_name + " (error " + std::to_string(rc) + ")");
+}
+
+void Stack::on_request(const CommandDef& command, RequestHandler handler) {
+  auto reg = std::make_unique<Registration>();
+  reg->handler = std::move(handler);
+  reg->name = command.name();
+  disp_when when{};
+  when.command = command.model();
+  if (int rc = fd_disp_register(&Registration::dispatch, DISP_HOW_CC, &when, reg.get(), &reg->hdl); rc != 0)
+    throw std::runtime_error("cannot register a handler for " + command.name());
+  registrations_.push_back(std::move(reg));
+}
+
+void Stack::start() {
+  if (int rc = fd_core_start(); rc != 0)
+    throw std::runtime_error("freeDiameter could not start (error " + std::to_string(rc) +
+                             "): is the port already in use?");
+  started_ = true;
+  const auto& d = options_.diameter;
+  if (d.listen) {
+    std::string where;
+    if (d.listen->tls_port != 0) where += d.listen->address + ":" + std::to_string(d.listen->tls_port) + " (TLS)";
+    if (d.listen->tcp_port != 0)
+      where += (where.empty() ? "" : ", ") + d.listen->address + ":" + std::to_string(d.listen->tcp_port) + " (TCP)";
+    spdlog::info("{} ready: {} listening on {}", options_.program, d.identity, where);
+  } else {
+    spdlog::info("{} ready: {} (no listener)", options_.program, d.identity);
+  }
+}
+
+void Stack::send(Message request, std::chrono::milliseconds timeout, AnswerHandler on_answer_cb) {
+  auto state = std::make_shared<InFlight>();
+  state->handler = std::move(on_answer_cb);
+  if (stopping()) {
+    state->complete(Answer{AnswerStatus::NotSent, {}, {}, "shutting down"});
+    return;
+  }
+  auto* box = new InFlightBox(state);
+  const timespec deadline = realtime_after(timeout);
+  ::msg* m = request.release();
+  if (int rc = fd_msg_send_timeout(&m, on_answer, box, on_expire, &deadline); rc != 0) {
+    if (m != nullptr) fd_msg_free(m);
+    delete box;
+    // Never complete on the caller's thread: it may hold a lock the handler takes.
+    boost::asio::post(timers_, [state, rc] {
+      state->complete(Answer{AnswerStatus::NotSent, {}, {},
+                             "freeDiameter refused the request (error " + std::to_string(rc) + ")"});
+    });
+    return;
+  }
+  // Backstop for answers the core drops without calling back (notes sec. 7.3).
+  auto timer = std::make_shared<boost::asio::steady_timer>(timers_, timeout + std::chrono::seconds(1));
+  timer->async_wait([state, timer](const boost::system::error_code& ec) {
+    if (ec) return;
+    state->complete(Answer{AnswerStatus::TimedOut, {}, {}, "no usable answer (dropped or late)"});
+  });
+}
+
+bool Stack::peer_open(const std::string& identity) const {
+  peer_hdr* peer = nullptr;
+  const std::string id = lower(identity);
+  if (fd_peer_getbyid(const_cast<char*>(id.c_str()), id.size(), 1, &peer) != 0 || peer == nullptr) return false;
+  return fd_peer_get_state(peer) == STATE_OPEN;
+}
+
+bool Stack::wait_peer_open(const std::string& identity, std::chrono::milliseconds timeout) const {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (!peer_open(identity)) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+int Stack::wait_for_signal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  while (sigwait(&set, &sig) != 0) {
+  }
+  return sig;
+}
+
+void Stack::shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  g_stopping.store(true);
+  timers_guard_.reset();
+  timers_.stop();
+  if (timer_thread_.joinable()) timer_thread_.join();
+  // Sends DPR to every open peer, then tears the core down (notes sec. 5).
+  fd_core_shutdown();
+  fd_core_wait_shutdown_complete();
+  spdlog::info("{} stopped", options_.program);
+}
+
+}  // namespace roamkey::diameter

@@ -1,0 +1,127 @@
+#pragma once
+// The embedded freeDiameter node of one RoamKey process: configuration,
+// dictionary, peers, request dispatch, outgoing requests and shutdown.
+// freeDiameter allows one instance per process (notes sec. 1), so there is
+// at most one Stack.
+//
+// Threads: request handlers and answer callbacks run on freeDiameter's
+// dispatch threads (AppServThreads); timers run on one Asio thread owned
+// here. Handlers must never block waiting for another Diameter answer
+// (notes sec. 5): they keep the PendingRequest and answer later.
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "diameter/message.h"
+
+namespace roamkey::diameter {
+
+struct StackOptions {
+  std::string program;  // for logs: "home-aaa"
+  config::DiameterConfig diameter;
+  std::string diameter_log_level = "warn";  // level of freeDiameter's own messages
+  // Identities allowed to open a connection to us. The certificate they
+  // present must name the same identity (notes sec. 4, security gap).
+  std::vector<std::string> accepted_peers;
+  // Load Debian's dict_nasreq and dict_eap for Diameter EAP (RFC 4072).
+  bool eap_dictionaries = true;
+  // Block SIGTERM/SIGINT in every thread so that wait_for_signal() gets them.
+  bool handle_signals = true;
+};
+
+// A received request we owe an answer to. Destroying it unanswered answers
+// DIAMETER_UNABLE_TO_COMPLY, so that no request is ever silently dropped
+// (notes sec. 7.3).
+class PendingRequest {
+ public:
+  explicit PendingRequest(Message request) : request_(std::move(request)) {}
+  PendingRequest(PendingRequest&&) noexcept = default;
+  PendingRequest& operator=(PendingRequest&&) noexcept;
+  PendingRequest(const PendingRequest&) = delete;
+  PendingRequest& operator=(const PendingRequest&) = delete;
+  ~PendingRequest();
+
+  const Message& request() const { return request_; }
+  bool answered() const { return !request_; }
+
+  // Builds the answer (Session-Id, Origin-Host/Realm, Result-Code or
+  // Experimental-Result, Error-Message on failure), lets `fill` add the
+  // command's own AVPs, and sends it.
+  void answer(const Outcome& outcome, const std::function<void(AvpSink&)>& fill = {});
+
+ private:
+  Message request_;
+};
+
+enum class AnswerStatus { Answered, TimedOut, NotSent };
+
+struct Answer {
+  AnswerStatus status = AnswerStatus::NotSent;
+  Message message;  // set when Answered
+  AnswerResult result;
+  std::string error;  // for TimedOut / NotSent
+
+  bool is_success() const { return status == AnswerStatus::Answered && result.is_success(); }
+  std::string describe() const;  // "2001", "5401 (experimental) ...", "timed out"
+};
+
+using RequestHandler = std::function<void(PendingRequest)>;
+using AnswerHandler = std::function<void(Answer)>;
+
+class Stack {
+ public:
+  // Initialises the core, loads dictionaries, applies the configuration.
+  // Throws std::runtime_error (after logging freeDiameter's own reason).
+  explicit Stack(StackOptions options);
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // Advertises an application in CER/CEA (vendor-specific when vendor != 0).
+  void advertise(std::string_view application_name, std::string_view vendor_name = {});
+  void on_request(const CommandDef& command, RequestHandler handler);
+  // Opens listeners and starts connecting to peers; logs "ready".
+  void start();
+
+  // Sends a request; `on_answer` runs exactly once: with the answer, on
+  // timeout, or when it could not be sent. Never blocks on the network.
+  void send(Message request, std::chrono::milliseconds timeout, AnswerHandler on_answer);
+
+  bool peer_open(const std::string& identity) const;
+  bool wait_peer_open(const std::string& identity, std::chrono::milliseconds timeout) const;
+
+  // Blocks until SIGTERM or SIGINT; returns the signal number.
+  int wait_for_signal();
+  // Disconnects peers (DPR) and stops the core. Idempotent.
+  void shutdown();
+
+  boost::asio::io_context& timers() { return timers_; }
+  const StackOptions& options() const { return options_; }
+  std::uint32_t vendor_id() const { return vendor_id_; }
+
+ private:
+  struct Registration;
+  StackOptions options_;
+  std::uint32_t vendor_id_ = 0;
+  std::vector<std::unique_ptr<Registration>> registrations_;
+  boost::asio::io_context timers_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> timers_guard_;
+  std::thread timer_thread_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+// True once shutdown began: nothing may be sent any more.
+bool stopping();
+
+}  // namespace roamkey::diameter

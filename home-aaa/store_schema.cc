@@ -1,0 +1,150 @@
+#include "store_schema.h"
+
+#include <string>
+
+#include "subscriber_store.h"
+
+namespace roamkey::home::schema {
+
+namespace {
+
+// Migration N takes a store from version N-1 to N; index 0 creates version 1
+// from nothing. Append, never edit: stores in the field have run the old
+// entries. STRICT tables make SQLite enforce the column types.
+constexpr const char* kMigrations[] = {
+    // Version 1.
+    R"sql(
+CREATE TABLE schema_version (
+  version    INTEGER NOT NULL PRIMARY KEY,
+  applied_at INTEGER NOT NULL
+) STRICT;
+
+-- nai as provisioned; nai_key is the RFC 7542 lookup key (user part as
+-- given, realm lower-case, see nai.h). k_blob is K as the KeyProtector
+-- of k_scheme made it (0 = plain).
+CREATE TABLE subscribers (
+  id              INTEGER PRIMARY KEY,
+  nai             TEXT    NOT NULL,
+  nai_key         TEXT    NOT NULL UNIQUE,
+  k_scheme        INTEGER NOT NULL,
+  k_blob          BLOB    NOT NULL,
+  status          TEXT    NOT NULL CHECK (status IN ('active', 'barred')),
+  roam_all        INTEGER NOT NULL CHECK (roam_all IN (0, 1)),
+  last_generation INTEGER NOT NULL DEFAULT 0 CHECK (last_generation BETWEEN 0 AND 4294967295),
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL
+) STRICT;
+
+-- Realms (lower-case) a subscriber may roam to when roam_all = 0.
+CREATE TABLE subscriber_realms (
+  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+  realm         TEXT    NOT NULL,
+  PRIMARY KEY (subscriber_id, realm)
+) STRICT, WITHOUT ROWID;
+
+-- Every (RAND, generation) handed to a visited domain (protocol.md sec. 3,
+-- DLA). The TSK is not stored: it is recomputed from K for HAR.
+CREATE TABLE issued_vectors (
+  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+  generation    INTEGER NOT NULL,
+  rand          BLOB    NOT NULL CHECK (length(rand) = 16),
+  visited_realm TEXT    NOT NULL,
+  visited_host  TEXT    NOT NULL,
+  issued_at     INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL,
+  PRIMARY KEY (subscriber_id, generation)
+) STRICT, WITHOUT ROWID;
+
+-- The last generation of removed subscribers, so that a NAI provisioned
+-- again continues its counter: protocol.md sec. 1, the generation never
+-- decreases, and the MN may still remember the old one.
+CREATE TABLE retired_subscribers (
+  nai_key         TEXT    NOT NULL PRIMARY KEY,
+  last_generation INTEGER NOT NULL,
+  removed_at      INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql",
+};
+
+static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");
+
+std::int64_t single_integer(sqlite::Database& db, const char* sql) {
+  auto q = db.query(sql);
+  if (!q->step()) db.fail("unexpected empty result", SQLITE_ERROR);
+  return q->integer(0);
+}
+
+// The first read of the file: turns SQLite's NOTADB into a message an
+// operator understands.
+std::int64_t application_id(sqlite::Database& db) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db.handle(), "PRAGMA application_id", -1, &raw, nullptr);
+  std::int64_t id = 0;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(raw);
+    if (rc == SQLITE_ROW) id = sqlite3_column_int64(raw, 0);
+  }
+  sqlite3_finalize(raw);
+  if ((rc & 0xff) == SQLITE_NOTADB)
+    throw StoreError(db.path().string() + ": not a RoamKey home store (not a SQLite database)");
+  if (rc != SQLITE_ROW) db.fail("cannot read the store header", rc);
+  return id;
+}
+
+void check_ours(sqlite::Database& db) {
+  const auto id = application_id(db);
+  if (id == kApplicationId) return;
+  if (id != 0 || single_integer(db, "SELECT count(*) FROM sqlite_schema") != 0)
+    throw StoreError(db.path().string() + ": not a RoamKey home store (a SQLite database of another application)");
+}
+
+void set_pragmas(sqlite::Database& db) {
+  {
+    auto q = db.query("PRAGMA journal_mode = WAL");
+    if (!q->step() || q->text(0) != "wal")
+      throw StoreError(db.path().string() + ": cannot switch the store to write-ahead logging");
+  }
+  // synchronous=FULL syncs the WAL on every commit: a generation is on disk
+  // before issue_vector returns, so a crash never hands out the same one
+  // twice (protocol.md sec. 1).
+  db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;"
+          "PRAGMA trusted_schema = OFF",
+          "cannot configure the store");
+}
+
+}  // namespace
+
+int version(sqlite::Database& db) {
+  return static_cast<int>(single_integer(db, "SELECT coalesce(max(version), 0) FROM schema_version"));
+}
+
+void prepare(sqlite::Database& db, std::int64_t now) {
+  check_ours(db);
+  set_pragmas(db);
+
+  auto current = [&] { return application_id(db) == kApplicationId ? version(db) : 0; };
+  auto too_new = [&](int v) {
+    if (v > kCurrentVersion)
+      throw StoreError(db.path().string() + ": store schema version " + std::to_string(v) +
+                       " is newer than this program supports (" + std::to_string(kCurrentVersion) + ")");
+  };
+  const int seen = current();
+  too_new(seen);
+  if (seen == kCurrentVersion) return;
+
+  // Re-read under the write lock: another process may have created or
+  // migrated the store since.
+  sqlite::Transaction tx(db);
+  check_ours(db);
+  int v = current();
+  too_new(v);
+  if (v == 0) db.exec(("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str(), "cannot mark the store");
+  for (; v < kCurrentVersion; ++v) {
+    db.exec(kMigrations[v], "cannot migrate the store to schema version " + std::to_string(v + 1));
+    auto q = db.query("INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)");
+    q->bind(1, std::int64_t{v + 1}).bind(2, now).run();
+  }
+  tx.commit();
+}
+
+}  // namespace roamkey::home::schema

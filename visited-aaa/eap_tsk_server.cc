@@ -1,0 +1,220 @@
+#include "eap_tsk_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <variant>
+
+#include "crypto/kdf.h"
+#include "eaptsk/eap.h"
+
+namespace roamkey::visited {
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+// RFC 7542 sec. 2.2: the realm is what follows the last "@"; it routes the
+// DLR (protocol.md sec. 1, Destination-Realm).
+std::string home_realm_of(std::string_view nai) {
+  const auto at = nai.rfind('@');
+  if (at == std::string_view::npos || at + 1 >= nai.size()) return {};
+  return crypto::lower_realm(nai.substr(at + 1));
+}
+
+eaptsk::Vector to_vector(const VectorLease& lease) {
+  eaptsk::Vector v;
+  v.rand.assign(lease.rand.begin(), lease.rand.end());
+  v.generation = lease.generation;
+  v.tsk = lease.tsk;
+  return v;
+}
+
+}  // namespace
+
+struct EapTskServer::Conversation {
+  Conversation(std::string_view realm, crypto::RandomSource& random) : auth(realm, random) {}
+  eaptsk::Authenticator auth;
+  ReplyFn reply;  // set while a DER waits for its DEA
+  std::string client;
+  std::string nai;
+  std::string home_realm;
+  Clock::time_point tsk_expires{};
+  bool from_home = false;  // this conversation's vector came with a DLR
+};
+
+EapTskServer::EapTskServer(EapServerOptions options, TskCache& cache, HomeLink& home, crypto::RandomSource& random,
+                           Now now)
+    : options_(std::move(options)),
+      cache_(cache),
+      home_(home),
+      random_(random),
+      now_(std::move(now)),
+      table_(options_.max_conversations, options_.conversation_timeout) {}
+
+EapServerStats EapTskServer::stats() const { return {accepted_.load(), rejected_.load(), abandoned_.load()}; }
+
+void EapTskServer::handle(EapRequest request, ReplyFn reply) {
+  const auto now = now_();
+  const auto inserted = table_.emplace(request.session_id, now, options_.realm, random_);
+  if (inserted == ConversationInsert::kFull) {
+    reply({EapReply::Kind::TooBusy, {}, {}, {}, 0, {}, "too many conversations in progress"});
+    return;
+  }
+  const bool fresh = inserted == ConversationInsert::kInserted;
+  auto pending = std::make_shared<ReplyFn>(std::move(reply));
+  const bool found = table_.with(request.session_id, [&](Conversation& c) {
+    if (c.reply) {
+      // RFC 4072 sec. 3: one DER at a time per session; the earlier one is
+      // still waiting on the home domain.
+      (*pending)({EapReply::Kind::Error, {}, {}, {}, 0, {}, "DER while the previous one is unanswered"});
+      return;
+    }
+    c.reply = std::move(*pending);
+    c.client = request.client;
+    table_.touch(request.session_id, now);
+    try {
+      if (fresh && request.eap_payload.empty())
+        act(request.session_id, c, c.auth.start());
+      else
+        act(request.session_id, c, c.auth.on_response(request.eap_payload));
+    } catch (const std::logic_error& e) {
+      // A state the Authenticator does not expect input in: end it cleanly.
+      finish(request.session_id, c,
+             {EapReply::Kind::Reject, eaptsk::build_failure(0), {}, {}, 0, {}, std::string("protocol state: ") + e.what()});
+    }
+  });
+  if (!found && *pending)
+    (*pending)({EapReply::Kind::Error, {}, {}, {}, 0, {}, "conversation ended while the request was processed"});
+}
+
+void EapTskServer::act(const std::string& session_id, Conversation& c, Action action) {
+  std::visit(Overloaded{
+                 [&](eaptsk::SendRequest& s) {
+                   respond(c, {EapReply::Kind::Continue, std::move(s.packet), {}, {}, 0, {}, {}});
+                 },
+                 [&](eaptsk::NeedVector& n) { need_vector(session_id, c, n); },
+                 [&](eaptsk::NeedHomeAuth& h) { need_home_auth(session_id, c, h); },
+                 [&](eaptsk::Success& s) {
+                   const auto now = now_();
+                   if (s.update == eaptsk::UpdateResult::Updated && s.update_generation)
+                     cache_.promote_pending(c.nai, *s.update_generation, now);
+                   accepted_.fetch_add(1, std::memory_order_relaxed);
+                   spdlog::info("authenticated nai={} client={} generation={} vector={} home_auth={}", c.nai,
+                                c.client, s.generation, c.from_home ? "home" : "cache",
+                                s.home_authenticated ? "yes" : "no");
+                   const auto left = std::chrono::duration_cast<std::chrono::seconds>(c.tsk_expires - now).count();
+                   EapReply r{EapReply::Kind::Accept, std::move(s.packet), std::move(s.msk), std::move(s.session_id),
+                              static_cast<std::uint32_t>(std::max<long long>(left, 1)), c.nai, {}};
+                   finish(session_id, c, std::move(r));
+                 },
+                 [&](eaptsk::Failure& f) {
+                   rejected_.fetch_add(1, std::memory_order_relaxed);
+                   spdlog::warn("rejected nai={} client={}: {} ({})", c.nai.empty() ? "-" : c.nai, c.client,
+                                eaptsk::failure_reason_name(f.reason), f.detail);
+                   finish(session_id, c,
+                          {EapReply::Kind::Reject, std::move(f.packet), {}, {}, 0, c.nai,
+                           std::string(eaptsk::failure_reason_name(f.reason)) + ": " + f.detail});
+                 },
+             },
+             action);
+}
+
+void EapTskServer::need_vector(const std::string& session_id, Conversation& c, const eaptsk::NeedVector& need) {
+  c.nai = need.nai;
+  c.home_realm = home_realm_of(need.nai);
+  if (c.home_realm.empty()) {
+    act(session_id, c, c.auth.vector_unavailable("the NAI names no realm"));
+    return;
+  }
+  const auto now = now_();
+  // sec. 5 step 2: the peer holds a newer generation; drop what we cached.
+  if (need.refresh && need.min_generation > 0) cache_.invalidate(need.nai, need.min_generation - 1);
+
+  auto acquired = cache_.acquire_or_wait(need.nai, now, [this, session_id](FetchResult r) {
+    on_vector(session_id, std::move(r));
+  });
+  if (acquired.lease) {
+    c.tsk_expires = acquired.lease->expires;
+    auto action = c.auth.provide_vector(to_vector(*acquired.lease));
+    if (auto pending = cache_.pending(need.nai, now)) c.auth.set_pending_update(to_vector(*pending));
+    act(session_id, c, std::move(action));
+    return;
+  }
+  c.from_home = true;
+  if (acquired.must_fetch) fetch(need.nai, c.home_realm);
+}
+
+void EapTskServer::fetch(const std::string& nai, const std::string& home_realm) {
+  home_.request_vector(nai, home_realm, [this, nai, home_realm](std::optional<DelegatedVector> v, std::string why) {
+    if (!v) {
+      spdlog::warn("no vector for nai={} from realm {}: {}", nai, home_realm, why);
+      cache_.fail_fetch(nai, why);
+      return;
+    }
+    const auto completion = cache_.complete_fetch(nai, *v, now_());
+    // TSK-Max-Uses smaller than the number of conversations waiting.
+    if (completion.fetch_again) fetch(nai, home_realm);
+  });
+}
+
+void EapTskServer::on_vector(const std::string& session_id, FetchResult result) {
+  table_.with(session_id, [&](Conversation& c) {
+    if (c.auth.state() != eaptsk::Authenticator::State::AwaitVector) return;
+    if (!result.lease) {
+      act(session_id, c, c.auth.vector_unavailable(result.failure));
+      return;
+    }
+    const auto now = now_();
+    c.tsk_expires = result.lease->expires;
+    auto action = c.auth.provide_vector(to_vector(*result.lease));
+    if (auto pending = cache_.pending(c.nai, now)) c.auth.set_pending_update(to_vector(*pending));
+    act(session_id, c, std::move(action));
+  });
+}
+
+void EapTskServer::need_home_auth(const std::string& session_id, Conversation& c, const eaptsk::NeedHomeAuth& need) {
+  HomeAuthQuery q{need.nai, c.home_realm, need.rand, need.generation, need.host_challenge, need.mn_auth};
+  home_.request_home_auth(q, [this, session_id](std::optional<crypto::Bytes> home_auth, std::string why) {
+    table_.with(session_id, [&](Conversation& c) {
+      if (c.auth.state() != eaptsk::Authenticator::State::AwaitHomeAuth) return;
+      // sec. 5 step 4: a failed HAR sends the Confirm without AT_HOME_AUTH.
+      if (!home_auth) spdlog::warn("home authentication for nai={} failed: {}", c.nai, why);
+      act(session_id, c, c.auth.provide_home_auth(std::move(home_auth)));
+    });
+  });
+}
+
+void EapTskServer::respond(Conversation& c, EapReply reply) {
+  auto fn = std::move(c.reply);
+  c.reply = nullptr;
+  if (fn) fn(std::move(reply));
+}
+
+void EapTskServer::finish(const std::string& session_id, Conversation& c, EapReply reply) {
+  respond(c, std::move(reply));
+  table_.erase(session_id);
+}
+
+std::size_t EapTskServer::sweep() {
+  const auto now = now_();
+  auto expired = table_.sweep(now);
+  for (auto& e : expired) {
+    abandoned_.fetch_add(1, std::memory_order_relaxed);
+    auto& c = *e.conversation;
+    if (c.reply) {
+      spdlog::warn("conversation {} nai={} timed out waiting for the home domain", e.session_id, c.nai);
+      respond(c, {EapReply::Kind::Reject, eaptsk::build_failure(0), {}, {}, 0, c.nai, "timed out"});
+    } else {
+      spdlog::debug("conversation {} nai={} abandoned by the client", e.session_id, c.nai);
+    }
+  }
+  cache_.expire_fetches(now);
+  return expired.size();
+}
+
+}  // namespace roamkey::visited

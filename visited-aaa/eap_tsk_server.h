@@ -1,0 +1,100 @@
+#pragma once
+// The visited domain's EAP-TSK service (protocol.md sec. 4 and 5): one
+// Authenticator per Diameter EAP conversation, vectors from the TskCache or,
+// on a miss, from the home domain, without ever blocking the caller's
+// thread on the home. Free of Diameter I/O: DerPath feeds it requests and
+// turns its replies into DEAs.
+//
+// Threads: handle() runs on a Diameter dispatch thread; completions from the
+// home run on whichever thread delivers the answer; sweep() on a timer.
+// Each conversation is processed by one thread at a time
+// (ConversationTable::with).
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "conversation_table.h"
+#include "crypto/random.h"
+#include "crypto/secret.h"
+#include "eaptsk/authenticator.h"
+#include "home_link.h"
+#include "tsk_cache.h"
+
+namespace roamkey::visited {
+
+struct EapRequest {
+  std::string session_id;
+  std::string user_name;    // User-Name of the DER, may be empty
+  crypto::Bytes eap_payload;  // empty: start with EAP-Request/Identity (sec. 4)
+  std::string client;       // Origin-Host of the AAA client, for logs
+};
+
+struct EapReply {
+  enum class Kind { Continue, Accept, Reject, TooBusy, Error };
+  Kind kind = Kind::Reject;
+  crypto::Bytes eap_payload;
+  // Accept only:
+  crypto::SecretBytes msk;
+  crypto::Bytes key_name;
+  std::uint32_t session_timeout = 0;
+  std::string user_name;
+  std::string reason;  // Reject/TooBusy/Error: why, for the log; never key material
+};
+
+using ReplyFn = std::function<void(EapReply)>;
+
+struct EapServerOptions {
+  std::string realm;  // this visited domain's realm (AT_REALM, the derivations)
+  std::size_t max_conversations = 10'000;
+  std::chrono::seconds conversation_timeout{30};
+};
+
+struct EapServerStats {
+  std::uint64_t accepted = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t abandoned = 0;
+};
+
+class EapTskServer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Now = std::function<Clock::time_point()>;
+
+  EapTskServer(EapServerOptions options, TskCache& cache, HomeLink& home, crypto::RandomSource& random,
+               Now now = Clock::now);
+
+  // One DER. `reply` runs exactly once, possibly later on another thread.
+  void handle(EapRequest request, ReplyFn reply);
+
+  // Frees conversations idle past their deadline; one that still owed an
+  // answer is rejected. Returns how many were freed.
+  std::size_t sweep();
+  std::size_t conversations() const { return table_.size(); }
+  EapServerStats stats() const;
+
+ private:
+  struct Conversation;
+  using Action = eaptsk::Action;
+
+  // Carries out `action` for the conversation; called with its lock held.
+  void act(const std::string& session_id, Conversation& c, Action action);
+  void need_vector(const std::string& session_id, Conversation& c, const eaptsk::NeedVector& need);
+  void need_home_auth(const std::string& session_id, Conversation& c, const eaptsk::NeedHomeAuth& need);
+  void fetch(const std::string& nai, const std::string& home_realm);
+  void on_vector(const std::string& session_id, FetchResult result);
+  void finish(const std::string& session_id, Conversation& c, EapReply reply);
+  void respond(Conversation& c, EapReply reply);
+
+  EapServerOptions options_;
+  TskCache& cache_;
+  HomeLink& home_;
+  crypto::RandomSource& random_;
+  Now now_;
+  ConversationTable<Conversation> table_;
+  std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, abandoned_{0};
+};
+
+}  // namespace roamkey::visited

@@ -1,0 +1,26 @@
+#pragma once
+// HomeLink over Diameter: DLR and HAR to the home realm taken from the NAI
+// (protocol.md sec. 3), routed by freeDiameter to the peer that advertised
+// that realm. Answers arrive on dispatch threads; nothing here blocks.
+
+#include <chrono>
+
+#include "apps/delegation.h"
+#include "diameter/stack.h"
+#include "home_link.h"
+
+namespace roamkey::visited {
+
+class DiameterHomeLink final : public HomeLink {
+ public:
+  DiameterHomeLink(diameter::Stack& stack, std::chrono::milliseconds timeout);
+  void request_vector(const std::string& nai, const std::string& home_realm, VectorCallback done) override;
+  void request_home_auth(const HomeAuthQuery& query, HomeAuthCallback done) override;
+
+ private:
+  static std::optional<apps::TskVector> app_vector(diameter::AvpReader& avps);
+  diameter::Stack& stack_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace roamkey::visited

@@ -1,0 +1,134 @@
+// visited-aaa: the visited domain's AAA server (protocol.md sec. 4 and 5).
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstring>
+#include <iostream>
+
+#include "apps/delegation.h"
+#include "apps/diameter_eap.h"
+#include "config/config.h"
+#include "crypto/random.h"
+#include "der_path.h"
+#include "diameter/stack.h"
+#include "eap_tsk_server.h"
+#include "home_path.h"
+#include "log/logging.h"
+#include "tsk_cache.h"
+#include "visited_config.h"
+
+#ifndef ROAMKEY_DEFAULT_DICTIONARY
+#define ROAMKEY_DEFAULT_DICTIONARY "/usr/share/roamkey/roamkey.xml"
+#endif
+
+namespace roamkey::visited {
+namespace {
+
+// Frees abandoned conversations and expired vectors (sec. 4: per-conversation
+// state bounded in time) on the Stack's timer thread.
+class Housekeeping {
+ public:
+  Housekeeping(boost::asio::io_context& io, EapTskServer& server, TskCache& cache)
+      : timer_(io), server_(server), cache_(cache) {
+    arm();
+  }
+
+ private:
+  void arm() {
+    timer_.expires_after(std::chrono::seconds(1));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      server_.sweep();
+      if (++ticks_ % 60 == 0) {
+        const auto dropped = cache_.sweep(Clock::now());
+        if (dropped > 0) spdlog::debug("dropped {} expired vector(s); {} cached", dropped, cache_.size());
+      }
+      arm();
+    });
+  }
+  boost::asio::steady_timer timer_;
+  EapTskServer& server_;
+  TskCache& cache_;
+  unsigned ticks_ = 0;
+};
+
+int run(const std::string& config_path) {
+  log::configure_early("visited-aaa");
+  try {
+    const auto doc = config::load(config_path);
+    const auto log_config = config::parse_log(doc);
+    auto diameter_config = config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY);
+    const auto visited_config = parse_visited_config(doc);
+    log::configure(log_config, "visited-aaa");
+
+    diameter::StackOptions options;
+    options.program = "visited-aaa";
+    options.diameter = std::move(diameter_config);
+    options.diameter_log_level = log_config.diameter_level;
+    options.accepted_peers = visited_config.aaa_clients;
+    diameter::Stack stack(std::move(options));
+    // The AAA clients speak Diameter EAP to us; we speak Delegation to homes.
+    stack.advertise(apps::DiameterEapApp::kApplicationName);
+    stack.advertise(apps::DelegationApp::kApplicationName, apps::DelegationApp::kVendorName);
+
+    TskCache::Options cache_options;
+    cache_options.max_entries = visited_config.cache.max_entries;
+    TskCache cache(cache_options);
+    crypto::SystemRandom random;
+    DiameterHomeLink home(stack, visited_config.eap.home_timeout);
+    EapServerOptions server_options{stack.options().diameter.realm, visited_config.eap.max_conversations,
+                                    visited_config.eap.conversation_timeout};
+    EapTskServer server(server_options, cache, home, random);
+    DerPath der(stack, server);
+    Housekeeping housekeeping(stack.timers(), server, cache);
+    stack.start();
+
+    const int sig = stack.wait_for_signal();
+    spdlog::info("{} received, disconnecting peers", strsignal(sig));
+    stack.shutdown();
+    const auto s = server.stats();
+    spdlog::info("served {} accepted, {} rejected, {} abandoned", s.accepted, s.rejected, s.abandoned);
+    return 0;
+  } catch (const config::ConfigError& e) {
+    spdlog::error("configuration error: {}", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+}  // namespace roamkey::visited
+
+int main(int argc, char** argv) {
+  CLI::App app{"visited-aaa: the visited domain's RoamKey AAA server (EAP-TSK over Diameter EAP)"};
+  app.require_subcommand(1);
+  std::string config_path;
+  app.add_option("-c,--config", config_path, "configuration file (YAML)")->check(CLI::ExistingFile);
+  auto* run = app.add_subcommand("run", "run the daemon in the foreground until SIGTERM/SIGINT");
+  run->add_option("-c,--config", config_path, "configuration file (YAML)")->check(CLI::ExistingFile);
+  auto* check = app.add_subcommand("check-config", "validate the configuration file and exit");
+  check->add_option("-c,--config", config_path, "configuration file (YAML)")->check(CLI::ExistingFile);
+  CLI11_PARSE(app, argc, argv);
+  if (config_path.empty()) {
+    std::cerr << "visited-aaa: --config FILE is required\n";
+    return 2;
+  }
+  if (check->parsed()) {
+    try {
+      const auto doc = roamkey::config::load(config_path);
+      roamkey::config::parse_log(doc);
+      roamkey::config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY);
+      roamkey::visited::parse_visited_config(doc);
+      std::cout << config_path << ": OK\n";
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "visited-aaa: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  return roamkey::visited::run(config_path);
+}

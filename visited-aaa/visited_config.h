@@ -1,0 +1,48 @@
+#pragma once
+// The visited-aaa sections of the configuration file (aaa_clients, cache,
+// eap). The shared sections (diameter, log) are parsed by common/config.
+//
+//   aaa_clients: [nas1.visited.example]  # required: Diameter identities allowed to send DER
+//   cache: {max_entries: 1000000}         # subscribers whose TSK vectors are cached
+//   eap:
+//     max_conversations: 10000    # beyond this, a new conversation gets DIAMETER_TOO_BUSY
+//     conversation_timeout: 30    # seconds of silence after which a conversation is dropped
+//     home_timeout: 5             # seconds to wait for the home's answer (DLA, HAA);
+//                                 # must be below conversation_timeout
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace roamkey::visited {
+
+using ConfigError = config::ConfigError;
+
+struct CacheConfig {
+  std::size_t max_entries = 1'000'000;
+};
+
+struct EapConfig {
+  std::size_t max_conversations = 10'000;
+  std::chrono::seconds conversation_timeout{30};
+  std::chrono::seconds home_timeout{5};
+};
+
+struct VisitedConfig {
+  std::vector<std::string> aaa_clients;  // lower case (Diameter identities compare case-insensitively)
+  CacheConfig cache;
+  EapConfig eap;
+};
+
+// Throws ConfigError naming the key path: "eap.home_timeout: must be a positive integer".
+VisitedConfig parse_visited_config(const YAML::Node& root);
+
+// The same, with the file name in front of the message like the shared sections'.
+VisitedConfig parse_visited_config(const config::Document& doc);
+
+}  // namespace roamkey::visited
