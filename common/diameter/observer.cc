@@ -9,6 +9,7 @@
 #include <string>
 
 #include "diameter/fd_includes.h"
+#include "diameter/stack.h"
 
 namespace roamkey::diameter {
 
@@ -46,6 +47,9 @@ void core_log(int level, const char* format, va_list args) {
   // thread report ENOTCONN as an error; it is the normal end of a connection.
   if (spd_level == spdlog::level::err && std::strstr(buf, "Transport endpoint is not connected") != nullptr)
     spd_level = spdlog::level::debug;
+  // freeDiameter announces its shutdown at FATAL level, and connections torn
+  // down by it report TLS errors: neither is news during our own shutdown.
+  if (stopping() && spd_level >= spdlog::level::err) spd_level = spdlog::level::debug;
   spdlog::log(spd_level, "[fd] {}", buf);
 }
 

@@ -210,6 +210,9 @@ struct Stack::Registration {
 
 Stack::Stack(StackOptions options) : options_(std::move(options)) {
   if (g_instance.exchange(true)) throw std::logic_error("freeDiameter allows one Stack per process");
+  // A peer closing its socket must surface as EPIPE on the write, not kill
+  // the process (the CLI does not block signals like the daemons do).
+  ::signal(SIGPIPE, SIG_IGN);
   if (options_.handle_signals) block_signals();
   route_core_log(options_.diameter_log_level);
 

@@ -39,7 +39,7 @@ def test_home_authentication_with_a_host_challenge(lab):
 
 def test_mobile_rejects_a_wrong_home_auth(lab):
     sub = new_subscriber(lab, "badhome")
-    j = assert_failure(lab.auth(sub.nai, home_auth=True, tamper="home-auth"))
+    j = assert_failure(lab.auth(sub.nai, home_auth=True, tamper="rogue-home-auth"))
     assert re.search(r"home[ _-]?auth", j.get("reason", ""), re.I), j
     assert_success(lab.auth(sub.nai, home_auth=True))
 
