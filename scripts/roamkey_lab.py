@@ -58,8 +58,8 @@ EXIT_UNREACHABLE = 3
 
 # docker-compose.yml: freeDiameter's ConnectTo takes an IP address, not a
 # host name, so the compose network has fixed addresses.
-COMPOSE_SUBNET = "172.28.58.0/24"
-COMPOSE_ADDRESSES = {"home-aaa": "172.28.58.10", "visited-aaa": "172.28.58.20", "aaa-client": "172.28.58.30"}
+COMPOSE_SUBNET = "198.18.58.0/24"
+COMPOSE_ADDRESSES = {"home-aaa": "198.18.58.10", "visited-aaa": "198.18.58.20", "aaa-client": "198.18.58.30"}
 
 READY_PATTERN = r"\bready\b"
 DEFAULT_WAIT = 30.0
@@ -575,12 +575,19 @@ class Daemon:
         """SIGTERM, wait for the exit (SIGKILL after `timeout`); returns the
         daemon's exit status, None if it was not running."""
         pid = self.pid
-        if pid is None or not pid_alive(pid, self.exe):
+        # A supervisor this object started vouches for its pid file even if
+        # the program name check of pid_alive() does not match.
+        ours = self._supervisor is not None and self._supervisor.poll() is None
+
+        def alive() -> bool:
+            return pid is not None and (pid_alive(pid, self.exe) or (ours and pid_alive(pid)))
+
+        if not alive():
             self._reap()
             return self.exit_code() if pid is not None else None
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while self.exit_code() is None and pid_alive(pid, self.exe):
+        while self.exit_code() is None and alive():
             if time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
                 deadline = time.monotonic() + timeout

@@ -44,6 +44,7 @@ struct EapTskServer::Conversation {
   std::string nai;
   std::string home_realm;
   Clock::time_point tsk_expires{};
+  Clock::time_point vector_at{};  // when the vector in use was handed to this conversation
   bool from_home = false;  // this conversation's vector came with a DLR
 };
 
@@ -60,7 +61,11 @@ EapServerStats EapTskServer::stats() const { return {accepted_.load(), rejected_
 
 void EapTskServer::handle(EapRequest request, ReplyFn reply) {
   const auto now = now_();
-  const auto inserted = table_.emplace(request.session_id, now, options_.realm, random_);
+  auto inserted = table_.emplace(request.session_id, now, options_.realm, random_);
+  // emplace() reports kFull before it looks the Session-Id up; a DER that
+  // continues a conversation already in the full table is no new conversation.
+  if (inserted == ConversationInsert::kFull && table_.contains(request.session_id))
+    inserted = ConversationInsert::kDuplicate;
   if (inserted == ConversationInsert::kFull) {
     reply({EapReply::Kind::TooBusy, {}, {}, {}, 0, {}, "too many conversations in progress"});
     return;
@@ -77,6 +82,14 @@ void EapTskServer::handle(EapRequest request, ReplyFn reply) {
     c.reply = std::move(*pending);
     c.client = request.client;
     table_.touch(request.session_id, now);
+    if (!c.nai.empty() && revoked_since(c.nai, c.vector_at)) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("rejected nai={} client={}: the home revoked the delegation during the conversation", c.nai,
+                   c.client);
+      finish(request.session_id, c,
+             {EapReply::Kind::Reject, eaptsk::build_failure(0), {}, {}, 0, c.nai, "delegation revoked"});
+      return;
+    }
     try {
       if (fresh && request.eap_payload.empty())
         act(request.session_id, c, c.auth.start());
@@ -101,8 +114,7 @@ void EapTskServer::act(const std::string& session_id, Conversation& c, Action ac
                  [&](eaptsk::NeedHomeAuth& h) { need_home_auth(session_id, c, h); },
                  [&](eaptsk::Success& s) {
                    const auto now = now_();
-                   if (s.update == eaptsk::UpdateResult::Updated && s.update_generation)
-                     cache_.promote_pending(c.nai, *s.update_generation, now);
+                   settle_update(c, s.update, s.update_generation);
                    accepted_.fetch_add(1, std::memory_order_relaxed);
                    spdlog::info("authenticated nai={} client={} generation={} vector={} home_auth={}", c.nai,
                                 c.client, s.generation, c.from_home ? "home" : "cache",
@@ -113,6 +125,7 @@ void EapTskServer::act(const std::string& session_id, Conversation& c, Action ac
                    finish(session_id, c, std::move(r));
                  },
                  [&](eaptsk::Failure& f) {
+                   settle_update(c, f.update, f.update_generation);
                    rejected_.fetch_add(1, std::memory_order_relaxed);
                    spdlog::warn("rejected nai={} client={}: {} ({})", c.nai.empty() ? "-" : c.nai, c.client,
                                 eaptsk::failure_reason_name(f.reason), f.detail);
@@ -140,6 +153,7 @@ void EapTskServer::need_vector(const std::string& session_id, Conversation& c, c
   });
   if (acquired.lease) {
     c.tsk_expires = acquired.lease->expires;
+    c.vector_at = now;
     auto action = c.auth.provide_vector(to_vector(*acquired.lease));
     if (auto pending = cache_.pending(need.nai, now)) c.auth.set_pending_update(to_vector(*pending));
     act(session_id, c, std::move(action));
@@ -171,6 +185,7 @@ void EapTskServer::on_vector(const std::string& session_id, FetchResult result) 
     }
     const auto now = now_();
     c.tsk_expires = result.lease->expires;
+    c.vector_at = now;
     auto action = c.auth.provide_vector(to_vector(*result.lease));
     if (auto pending = cache_.pending(c.nai, now)) c.auth.set_pending_update(to_vector(*pending));
     act(session_id, c, std::move(action));
@@ -187,6 +202,33 @@ void EapTskServer::need_home_auth(const std::string& session_id, Conversation& c
       act(session_id, c, c.auth.provide_home_auth(std::move(home_auth)));
     });
   });
+}
+
+// sec. 5 step 11: only a verified RES_U replaces the TSK; any failure keeps
+// the old one. Either way the home hears how it ended (KUR).
+void EapTskServer::settle_update(Conversation& c, eaptsk::UpdateResult result,
+                                 std::optional<std::uint32_t> generation) {
+  if (result == eaptsk::UpdateResult::NotAttempted || !generation) return;
+  const bool updated = result == eaptsk::UpdateResult::Updated;
+  if (updated)
+    cache_.promote_pending(c.nai, *generation, now_());
+  else
+    cache_.drop_pending(c.nai, *generation);
+  spdlog::info("key update nai={} generation={}: {}", c.nai, *generation, updated ? "UPDATED" : "REJECTED_BY_MN");
+  if (updates_ != nullptr)
+    updates_->report(c.nai, c.home_realm, *generation,
+                     updated ? KeyUpdateStatus::Updated : KeyUpdateStatus::RejectedByMn);
+}
+
+void EapTskServer::revoke(const std::string& nai) {
+  std::lock_guard lock(revoked_mutex_);
+  revoked_[nai] = now_();
+}
+
+bool EapTskServer::revoked_since(const std::string& nai, Clock::time_point since) {
+  std::lock_guard lock(revoked_mutex_);
+  const auto it = revoked_.find(nai);
+  return it != revoked_.end() && it->second >= since;
 }
 
 void EapTskServer::respond(Conversation& c, EapReply reply) {
@@ -214,6 +256,11 @@ std::size_t EapTskServer::sweep() {
     }
   }
   cache_.expire_fetches(now);
+  {
+    // A revocation matters only to conversations that were under way.
+    std::lock_guard lock(revoked_mutex_);
+    std::erase_if(revoked_, [&](const auto& kv) { return kv.second + options_.conversation_timeout < now; });
+  }
   return expired.size();
 }
 

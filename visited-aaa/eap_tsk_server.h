@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "conversation_table.h"
 #include "crypto/random.h"
@@ -22,6 +23,7 @@
 #include "eaptsk/authenticator.h"
 #include "home_link.h"
 #include "tsk_cache.h"
+#include "update_sink.h"
 
 namespace roamkey::visited {
 
@@ -69,6 +71,12 @@ class EapTskServer {
   // One DER. `reply` runs exactly once, possibly later on another thread.
   void handle(EapRequest request, ReplyFn reply);
 
+  // Where key-update outcomes go (the KUR sender); may stay unset.
+  void set_update_sink(UpdateSink* sink) { updates_ = sink; }
+  // A Delegation-Revoke for nai: its conversations in progress fail at
+  // their next message (issue 3), new ones fetch a fresh vector.
+  void revoke(const std::string& nai);
+
   // Frees conversations idle past their deadline; one that still owed an
   // answer is rejected. Returns how many were freed.
   std::size_t sweep();
@@ -87,6 +95,8 @@ class EapTskServer {
   void on_vector(const std::string& session_id, FetchResult result);
   void finish(const std::string& session_id, Conversation& c, EapReply reply);
   void respond(Conversation& c, EapReply reply);
+  void settle_update(Conversation& c, eaptsk::UpdateResult result, std::optional<std::uint32_t> generation);
+  bool revoked_since(const std::string& nai, Clock::time_point since);
 
   EapServerOptions options_;
   TskCache& cache_;
@@ -95,6 +105,9 @@ class EapTskServer {
   Now now_;
   ConversationTable<Conversation> table_;
   std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, abandoned_{0};
+  UpdateSink* updates_ = nullptr;
+  std::mutex revoked_mutex_;
+  std::unordered_map<std::string, Clock::time_point> revoked_;  // NAI -> when; pruned by sweep()
 };
 
 }  // namespace roamkey::visited

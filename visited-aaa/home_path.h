@@ -8,18 +8,19 @@
 #include "apps/delegation.h"
 #include "diameter/stack.h"
 #include "home_link.h"
+#include "kek_ring.h"
 
 namespace roamkey::visited {
 
 class DiameterHomeLink final : public HomeLink {
  public:
-  DiameterHomeLink(diameter::Stack& stack, std::chrono::milliseconds timeout);
+  DiameterHomeLink(diameter::Stack& stack, const KekRing& keks, std::chrono::milliseconds timeout);
   void request_vector(const std::string& nai, const std::string& home_realm, VectorCallback done) override;
   void request_home_auth(const HomeAuthQuery& query, HomeAuthCallback done) override;
 
  private:
-  static std::optional<apps::TskVector> app_vector(diameter::AvpReader& avps);
   diameter::Stack& stack_;
+  const KekRing& keks_;
   std::chrono::milliseconds timeout_;
 };
 

@@ -15,6 +15,10 @@
 #include "diameter/stack.h"
 #include "eap_tsk_server.h"
 #include "home_path.h"
+#include "home_requests_path.h"
+#include "kek_ring.h"
+#include "key_update_outbox.h"
+#include "key_update_path.h"
 #include "log/logging.h"
 #include "tsk_cache.h"
 #include "visited_config.h"
@@ -77,13 +81,24 @@ int run(const std::string& config_path) {
     cache_options.max_entries = visited_config.cache.max_entries;
     TskCache cache(cache_options);
     crypto::SystemRandom random;
-    DiameterHomeLink home(stack, visited_config.eap.home_timeout);
+    const KekRing keks(visited_config.home_realms);
+    if (visited_config.state.path.empty())
+      spdlog::warn("no state.path: key update reports not yet acknowledged are lost on restart");
+    KeyUpdateOutbox outbox(visited_config.state.path);
+    KeyUpdateReporter reporter(stack, outbox, visited_config.eap.home_timeout);
+    DiameterHomeLink home(stack, keks, visited_config.eap.home_timeout);
     EapServerOptions server_options{stack.options().diameter.realm, visited_config.eap.max_conversations,
                                     visited_config.eap.conversation_timeout};
     EapTskServer server(server_options, cache, home, random);
+    server.set_update_sink(&reporter);
     DerPath der(stack, server);
+    std::vector<std::string> home_peers;
+    for (const auto& p : stack.options().diameter.connect) home_peers.push_back(p.identity);
+    HomeRequestPath home_requests(stack, cache, keks, server, std::move(home_peers));
     Housekeeping housekeeping(stack.timers(), server, cache);
     stack.start();
+    if (const auto waiting = outbox.size(); waiting > 0)
+      spdlog::info("{} key update report(s) from before the restart will be sent again", waiting);
 
     const int sig = stack.wait_for_signal();
     spdlog::info("{} received, disconnecting peers", strsignal(sig));

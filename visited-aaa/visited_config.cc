@@ -6,6 +6,8 @@
 #include <initializer_list>
 #include <optional>
 
+#include "crypto/key_input.h"
+
 namespace roamkey::visited {
 
 namespace {
@@ -100,12 +102,63 @@ VisitedConfig parse_visited_config(const YAML::Node& root) {
   return c;
 }
 
+namespace {
+
+std::vector<HomeRealmConfig> parse_home_realms(const config::Document& doc) {
+  namespace field = config::field;
+  std::vector<HomeRealmConfig> out;
+  const YAML::Node list = doc.root["home_realms"];
+  if (!list || list.IsNull()) return out;
+  if (!list.IsSequence()) doc.fail("home_realms", "must be a list");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string at = "home_realms[" + std::to_string(i) + "]";
+    field::only_keys(doc, list[i], at, {"realm", "keks"});
+    HomeRealmConfig h;
+    h.realm = lower(field::string(doc, list[i], at, "realm"));
+    if (!plausible_identity(h.realm)) doc.fail(at + ".realm", "not a valid realm");
+    for (const auto& other : out)
+      if (other.realm == h.realm) doc.fail(at + ".realm", "listed twice");
+    const YAML::Node keks = list[i]["keks"];
+    if (keks && !keks.IsNull()) {
+      if (!keks.IsSequence()) doc.fail(at + ".keks", "must be a list of {id, key_file}");
+      for (std::size_t k = 0; k < keks.size(); ++k) {
+        const std::string kat = at + ".keks[" + std::to_string(k) + "]";
+        field::only_keys(doc, keks[k], kat, {"id", "key_file"});
+        Kek kek;
+        kek.id = field::string(doc, keks[k], kat, "id");
+        if (kek.id.empty()) doc.fail(kat + ".id", "must not be empty");
+        for (const auto& other : h.keks)
+          if (other.id == kek.id) doc.fail(kat + ".id", "listed twice");
+        const auto file = doc.resolve(field::string(doc, keks[k], kat, "key_file"));
+        try {
+          kek.key = crypto::read_key_file(file);
+        } catch (const std::exception& e) {
+          doc.fail(kat + ".key_file", e.what());
+        }
+        h.keks.push_back(std::move(kek));
+      }
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace
+
 VisitedConfig parse_visited_config(const config::Document& doc) {
+  VisitedConfig c;
   try {
-    return parse_visited_config(doc.root);
+    c = parse_visited_config(doc.root);
   } catch (const ConfigError& e) {
     throw ConfigError(doc.path.string() + ": " + e.what());
   }
+  c.home_realms = parse_home_realms(doc);
+  if (const YAML::Node st = doc.root["state"]; st && !st.IsNull()) {
+    config::field::only_keys(doc, st, "state", {"path"});
+    const auto path = config::field::string(doc, st, "state", "path", "");
+    if (!path.empty()) c.state.path = doc.resolve(path);
+  }
+  return c;
 }
 
 }  // namespace roamkey::visited

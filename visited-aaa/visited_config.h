@@ -14,10 +14,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
+#include "crypto/secret.h"
 
 namespace roamkey::visited {
 
@@ -33,10 +35,32 @@ struct EapConfig {
   std::chrono::seconds home_timeout{5};
 };
 
+// A key-encryption key agreed with one home domain (protocol.md sec. 2,
+// "Optional end-to-end protection"), named by Key-Wrap-Key-Id.
+struct Kek {
+  std::string id;
+  crypto::SecretBytes key;  // 32 bytes
+};
+
+// A home domain this visited domain works with. Listing one is needed only
+// to give it KEKs; DLRs go to any realm a connected peer serves.
+struct HomeRealmConfig {
+  std::string realm;  // lower case
+  std::vector<Kek> keks;
+};
+
+// Where visited-aaa keeps what must survive a restart: the Key-Update-Reports
+// not yet acknowledged by the home (protocol.md sec. 5 step 11).
+struct StateConfig {
+  std::filesystem::path path;  // empty: kept in memory only
+};
+
 struct VisitedConfig {
   std::vector<std::string> aaa_clients;  // lower case (Diameter identities compare case-insensitively)
   CacheConfig cache;
   EapConfig eap;
+  std::vector<HomeRealmConfig> home_realms;  // set by the Document overload (key files are relative to the file)
+  StateConfig state;
 };
 
 // Throws ConfigError naming the key path: "eap.home_timeout: must be a positive integer".

@@ -67,7 +67,9 @@ class SourceFile {
   std::vector<std::size_t> newlines_;
 };
 
-std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string in_quotes(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 // ---- what the file says -----------------------------------------------------
 
@@ -550,7 +552,9 @@ std::optional<dict_avp_basetype> basic_format(std::string_view name) {
 }
 
 // freeDiameter's name for the type of an Enumerated AVP, as in its base dictionary.
-std::string enumerated_type_name(const std::string& avp) { return "Enumerated(" + avp + ")"; }
+std::string enumerated_type_name(const std::string& avp) {
+  return "Enumerated(" + avp + ")";
+}
 
 std::string type_label(dict_object* type, dict_avp_basetype base) {
   if (type == nullptr) return basetype_name(base);
@@ -945,9 +949,13 @@ const Dictionary::Application& primary(const Dictionary& d) {
 
 }  // namespace
 
-std::uint32_t Dictionary::application_id() const { return primary(*this).id; }
+std::uint32_t Dictionary::application_id() const {
+  return primary(*this).id;
+}
 
-const std::string& Dictionary::application_name() const { return primary(*this).name; }
+const std::string& Dictionary::application_name() const {
+  return primary(*this).name;
+}
 
 std::uint32_t Dictionary::vendor_id() const {
   const Application& app = primary(*this);

@@ -79,4 +79,6 @@ def test_stale_generation_makes_the_visited_domain_refetch(lab):
 
     back = assert_success(lab.auth(sub.nai))  # visited-aaa's cached vector is now stale
     assert back["generation"] > elsewhere["generation"]
+    # In the same conversation: Error STALE_GENERATION, then a new Challenge.
+    assert back["diameter_round_trips"] == first["diameter_round_trips"] + 1, back
     assert max(lab.generations(sub.nai)) == back["generation"]

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -18,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "diameter/fd_includes.h"
@@ -33,7 +33,9 @@ using test::roamkey_dictionary;
 constexpr std::uint32_t kVendor = 32473;
 constexpr std::uint32_t kApplication = 16809689;
 
-dictionary* running() { return fd_g_config->cnf_dict; }
+dictionary* running() {
+  return fd_g_config->cnf_dict;
+}
 
 dict_avp_data avp_data(dict_object* obj) {
   dict_avp_data d{};
@@ -306,46 +308,53 @@ Rules with(Rules base, const Rules& own) {
 }
 
 // protocol.md sec. 3, "Every request carries ...".
-const Rules kRequest = {
-    {"Session-Id", kHead},           {"Auth-Application-Id", kRequired}, {"Auth-Session-State", kRequired},
-    {"Origin-Host", kRequired},      {"Origin-Realm", kRequired},        {"Destination-Realm", kRequired},
-    {"Destination-Host", kOptional}, {"Proxy-Info", kOptionalMany},      {"Route-Record", kOptionalMany},
-};
+Rules request_rules() {
+  return {
+      {"Session-Id", kHead},           {"Auth-Application-Id", kRequired}, {"Auth-Session-State", kRequired},
+      {"Origin-Host", kRequired},      {"Origin-Realm", kRequired},        {"Destination-Realm", kRequired},
+      {"Destination-Host", kOptional}, {"Proxy-Info", kOptionalMany},      {"Route-Record", kOptionalMany},
+  };
+}
 
 // The permissive answer ABNF justified in roamkey.xml.
-const Rules kAnswer = {
-    {"Session-Id", Rule{RULE_FIXED_HEAD, 1, 0, 1}},
-    {"Origin-Host", kRequired},
-    {"Origin-Realm", kRequired},
-    {"Auth-Application-Id", kOptional},
-    {"Auth-Session-State", kOptional},
-    {"Result-Code", kOptional},
-    {"Experimental-Result", kOptional},
-    {"Error-Message", kOptional},
-    {"Error-Reporting-Host", kOptional},
-    {"Failed-AVP", kOptionalMany},
-    {"Origin-State-Id", kOptional},
-    {"Proxy-Info", kOptionalMany},
-};
+Rules answer_rules() {
+  return {
+      {"Session-Id", Rule{RULE_FIXED_HEAD, 1, 0, 1}},
+      {"Origin-Host", kRequired},
+      {"Origin-Realm", kRequired},
+      {"Auth-Application-Id", kOptional},
+      {"Auth-Session-State", kOptional},
+      {"Result-Code", kOptional},
+      {"Experimental-Result", kOptional},
+      {"Error-Message", kOptional},
+      {"Error-Reporting-Host", kOptional},
+      {"Failed-AVP", kOptionalMany},
+      {"Origin-State-Id", kOptional},
+      {"Proxy-Info", kOptionalMany},
+  };
+}
 
 TEST(RoamKeyDictionary, CommandRulesAreThoseOfSection3) {
   const Dictionary& d = roamkey_dictionary();
   const std::map<std::string, std::pair<Rules, Rules>> expected = {
-      {"Delegation", {with(kRequest, {{"User-Name", kRequired}}), with(kAnswer, {{"TSK-Vector", kOptional}})}},
-      {"Key-Push", {with(kRequest, {{"User-Name", kRequired}, {"TSK-Vector", kRequired}}), kAnswer}},
+      {"Delegation",
+       {with(request_rules(), {{"User-Name", kRequired}}), with(answer_rules(), {{"TSK-Vector", kOptional}})}},
+      {"Key-Push", {with(request_rules(), {{"User-Name", kRequired}, {"TSK-Vector", kRequired}}), answer_rules()}},
       {"Key-Update-Report",
-       {with(kRequest, {{"User-Name", kRequired}, {"Key-Generation", kRequired}, {"Key-Update-Status", kRequired}}),
-        kAnswer}},
+       {with(request_rules(),
+             {{"User-Name", kRequired}, {"Key-Generation", kRequired}, {"Key-Update-Status", kRequired}}),
+        answer_rules()}},
       {"Home-Authentication",
-       {with(kRequest, {{"User-Name", kRequired},
-                        {"TSK-RAND", kRequired},
-                        {"Key-Generation", kRequired},
-                        {"Host-Challenge", kRequired},
-                        {"MN-Auth-Data", kRequired}}),
-        with(kAnswer, {{"Home-Auth-Data", kOptional}})}},
+       {with(request_rules(), {{"User-Name", kRequired},
+                               {"TSK-RAND", kRequired},
+                               {"Key-Generation", kRequired},
+                               {"Host-Challenge", kRequired},
+                               {"MN-Auth-Data", kRequired}}),
+        with(answer_rules(), {{"Home-Auth-Data", kOptional}})}},
       {"Delegation-Revoke",
-       {with(kRequest, {{"User-Name", kRequired}, {"Revocation-Cause", kRequired}, {"Key-Generation", kOptional}}),
-        kAnswer}},
+       {with(request_rules(),
+             {{"User-Name", kRequired}, {"Revocation-Cause", kRequired}, {"Key-Generation", kOptional}}),
+        answer_rules()}},
   };
   for (const auto& [name, rules] : expected) {
     SCOPED_TRACE(name);
@@ -382,15 +391,23 @@ struct Field {
   std::vector<Field> children;  // Grouped
 };
 
-Field os(std::string name, std::string text) { return Field{std::move(name), std::move(text), 0, {}}; }
-Field num(std::string name, std::int64_t n) { return Field{std::move(name), "", n, {}}; }
-Field grp(std::string name, std::vector<Field> children) { return Field{std::move(name), "", 0, std::move(children)}; }
+Field os(std::string name, std::string text) {
+  return Field{std::move(name), std::move(text), 0, {}};
+}
+Field num(std::string name, std::int64_t n) {
+  return Field{std::move(name), "", n, {}};
+}
+Field grp(std::string name, std::vector<Field> children) {
+  return Field{std::move(name), "", 0, std::move(children)};
+}
 
 void add(msg_or_avp* parent, const std::vector<Field>& fields) {
   for (const Field& f : fields) {
     dict_object* model = roamkey_dictionary().avp(f.name);
-    avp* a = nullptr;
-    must(fd_msg_avp_new(model, 0, &a), "fd_msg_avp_new " + f.name);
+    avp* raw = nullptr;
+    must(fd_msg_avp_new(model, 0, &raw), "fd_msg_avp_new " + f.name);
+    std::unique_ptr<avp, decltype(&fd_msg_free)> owned(raw, &fd_msg_free);  // until the parent owns it
+    avp* a = owned.get();
     const dict_avp_data d = avp_data(model);
     avp_value v{};
     switch (d.avp_basetype) {
@@ -405,6 +422,7 @@ void add(msg_or_avp* parent, const std::vector<Field>& fields) {
     }
     if (d.avp_basetype != AVP_TYPE_GROUPED) must(fd_msg_avp_setvalue(a, &v), "fd_msg_avp_setvalue " + f.name);
     must(fd_msg_avp_add(parent, MSG_BRW_LAST_CHILD, a), "fd_msg_avp_add " + f.name);
+    (void)owned.release();
   }
 }
 
@@ -466,13 +484,13 @@ std::vector<Field> plus(std::vector<Field> a, const std::vector<Field>& b) {
   return a;
 }
 
-Field tsk_vector(std::vector<Field> extra = {os("TSK-Key", std::string(32, 'k'))}) {
+Field tsk_vector(const std::vector<Field>& extra = {os("TSK-Key", std::string(32, 'k'))}) {
   return grp("TSK-Vector", plus({os("TSK-RAND", std::string(16, 'r')), num("Key-Generation", 7),
                                  num("TSK-Lifetime", 3600), num("KDF-Algorithm", 1)},
                                 extra));
 }
 
-const std::string kNai = "alice@home.example";
+constexpr char kNai[] = "alice@home.example";
 
 struct RequestCase {
   const char* command;
@@ -661,7 +679,7 @@ class DictionaryFile : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string dir = (std::filesystem::temp_directory_path() / "roamkey-dictionary-XXXXXX").string();
-    ASSERT_NE(mkdtemp(dir.data()), nullptr) << std::strerror(errno);
+    ASSERT_NE(mkdtemp(dir.data()), nullptr) << std::generic_category().message(errno);
     dir_ = dir;
     path_ = dir_ / "dictionary.xml";
   }

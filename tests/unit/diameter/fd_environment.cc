@@ -27,7 +27,9 @@ void test_log(int level, const char* format, va_list args) {
 class FreeDiameterEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    if (const char* level = std::getenv("ROAMKEY_TEST_FD_LOG")) g_log_threshold = std::atoi(level);
+    // Read before fd_core_initialize() starts any thread.
+    if (const char* level = std::getenv("ROAMKEY_TEST_FD_LOG"))  // NOLINT(concurrency-mt-unsafe)
+      g_log_threshold = std::atoi(level);
     ASSERT_EQ(fd_log_handler_register(&test_log), 0);
     ASSERT_EQ(fd_core_initialize(), 0);
     try {
@@ -46,7 +48,8 @@ class FreeDiameterEnvironment : public ::testing::Environment {
 
 // Registered before main() runs; gtest calls SetUp() from RUN_ALL_TESTS(), so
 // no freeDiameter function runs during static initialisation (notes sec. 7.11).
-[[maybe_unused]] ::testing::Environment* const g_environment =
+// (gtest's documented way to register an environment with gtest_main.)
+[[maybe_unused]] ::testing::Environment* const g_environment =  // NOLINT(cert-err58-cpp)
     ::testing::AddGlobalTestEnvironment(new FreeDiameterEnvironment);
 
 }  // namespace

@@ -1,0 +1,131 @@
+#include "home_requests_path.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "apps/delegation.h"
+#include "crypto/kdf.h"
+
+namespace roamkey::visited {
+
+using apps::DelegationApp;
+using diameter::ExperimentalCode;
+using diameter::Outcome;
+using diameter::ResultCode;
+
+std::optional<DelegatedVector> to_cache_vector(apps::TskVector wire, const std::string& home_realm,
+                                               const KekRing& keks, std::string& failure) {
+  DelegatedVector v;
+  if (wire.wrapped_tsk) {
+    auto unwrapped = keks.unwrap(home_realm, wire.key_wrap_key_id, *wire.wrapped_tsk);
+    if (!unwrapped.tsk) {
+      failure = unwrapped.failure;
+      return std::nullopt;
+    }
+    v.tsk = std::move(*unwrapped.tsk);
+  } else {
+    v.tsk = std::move(wire.tsk);
+  }
+  std::copy_n(wire.rand.begin(), std::min(wire.rand.size(), v.rand.size()), v.rand.begin());
+  v.generation = wire.generation;
+  v.lifetime = std::chrono::seconds(wire.lifetime);
+  v.max_uses = wire.max_uses;
+  v.home_realm = home_realm;
+  return v;
+}
+
+HomeRequestPath::HomeRequestPath(diameter::Stack& stack, TskCache& cache, const KekRing& keks, EapTskServer& server,
+                                 std::vector<std::string> home_peers)
+    : cache_(cache), keks_(keks), server_(server), home_peers_(std::move(home_peers)) {
+  const auto& app = DelegationApp::get();
+  stack.on_request(app.kpr, [this](diameter::PendingRequest r) { on_key_push(std::move(r)); });
+  stack.on_request(app.drr, [this](diameter::PendingRequest r) { on_revoke(std::move(r)); });
+}
+
+bool HomeRequestPath::from_home_peer(const diameter::Message& m) const {
+  const auto source = crypto::lower_realm(m.source_peer());
+  return std::find(home_peers_.begin(), home_peers_.end(), source) != home_peers_.end();
+}
+
+void HomeRequestPath::on_key_push(diameter::PendingRequest request) {
+  const auto& app = DelegationApp::get();
+  const auto& m = request.request();
+  const auto header = [&](auto& a) { app.answer_header(a); };
+  if (!from_home_peer(m)) {
+    spdlog::warn("KPR from {} refused: not a home peer", m.source_peer());
+    request.answer(Outcome::base(ResultCode::UnknownPeer, "only a home domain may push keys"));
+    return;
+  }
+  diameter::AvpReader avps(m);
+  const auto nai = avps.utf8(app.user_name);
+  auto wire = app.read_vector(avps);
+  if (!avps.ok() || !wire) {
+    request.answer(avps.failure(), header);
+    return;
+  }
+  const auto realm = crypto::lower_realm(m.origin_realm());
+  std::string failure;
+  auto vector = to_cache_vector(std::move(*wire), realm, keks_, failure);
+  if (!vector) {
+    spdlog::warn("KPR nai={} from realm {} refused: {}", nai, realm, failure);
+    request.answer(Outcome::base(ResultCode::InvalidAvpValue, failure), header);
+    return;
+  }
+  const auto generation = vector->generation;
+  const auto stored = cache_.set_pending(nai, *vector, Clock::now());
+  Outcome outcome = Outcome::ok();
+  switch (stored) {
+    case StoreResult::kStored:
+      break;
+    case StoreResult::kNoDelegation:
+      outcome = Outcome::app(ExperimentalCode::UserUnknown, "no delegation for this NAI here");
+      break;
+    case StoreResult::kRealmMismatch:
+      outcome = Outcome::app(ExperimentalCode::RoamingNotAllowed, "the delegation here is from another realm");
+      break;
+    case StoreResult::kStale:
+      outcome = Outcome::base(ResultCode::InvalidAvpValue, "Key-Generation is not newer than the one held");
+      break;
+    case StoreResult::kInvalid:
+      outcome = Outcome::base(ResultCode::InvalidAvpValue, "unusable TSK-Vector");
+      break;
+  }
+  if (outcome.is_success())
+    spdlog::info("KPR nai={} generation={} from realm {}: pending until the next authentication", nai, generation,
+                 realm);
+  else
+    spdlog::warn("KPR nai={} generation={} from realm {}: {} ({})", nai, generation, realm, outcome.code,
+                 outcome.reason);
+  request.answer(outcome, header);
+}
+
+void HomeRequestPath::on_revoke(diameter::PendingRequest request) {
+  const auto& app = DelegationApp::get();
+  const auto& m = request.request();
+  if (!from_home_peer(m)) {
+    spdlog::warn("DRR from {} refused: not a home peer", m.source_peer());
+    request.answer(Outcome::base(ResultCode::UnknownPeer, "only a home domain may revoke"));
+    return;
+  }
+  diameter::AvpReader avps(m);
+  const auto nai = avps.utf8(app.user_name);
+  const auto cause = avps.i32(app.revocation_cause);
+  const auto generation = avps.optional_u32(app.key_generation);
+  if (!avps.ok()) {
+    request.answer(avps.failure(), [&](auto& a) { app.answer_header(a); });
+    return;
+  }
+  const auto realm = crypto::lower_realm(m.origin_realm());
+  // A home revokes only what it delegated; without Key-Generation, all of it.
+  const bool dropped =
+      cache_.invalidate(nai, generation.value_or(std::numeric_limits<std::uint32_t>::max()), realm);
+  server_.revoke(nai);
+  spdlog::warn("DRR nai={} from realm {} cause={} generation={}: {} vector; conversations in progress fail", nai,
+               realm, cause, generation ? std::to_string(*generation) : std::string("all"),
+               dropped ? "dropped the" : "held no");
+  request.answer(Outcome::ok(), [&](auto& a) { app.answer_header(a); });
+}
+
+}  // namespace roamkey::visited

@@ -1,0 +1,53 @@
+#pragma once
+// Key-Update-Reports the home has not acknowledged yet (protocol.md sec. 5
+// step 11: "a KUR (UPDATED) to the home domain"). Issue 3 asks that the
+// report reach the home at least once, across a visited-aaa restart too, so
+// every report is written to SQLite before it is sent and deleted only when
+// a KUA arrives. Without a path the outbox lives in memory.
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace roamkey::visited {
+
+struct KeyUpdateReport {
+  std::int64_t id = 0;
+  std::string nai;
+  std::string home_realm;
+  std::uint32_t generation = 0;
+  std::int32_t status = 0;  // Key-Update-Status: 0 UPDATED, 1 REJECTED_BY_MN, 2 ABANDONED
+  std::uint32_t attempts = 0;
+  std::string last_error;
+};
+
+class KeyUpdateOutbox {
+ public:
+  // Throws std::runtime_error naming the file when it cannot be opened.
+  explicit KeyUpdateOutbox(const std::filesystem::path& path);
+  ~KeyUpdateOutbox();
+  KeyUpdateOutbox(const KeyUpdateOutbox&) = delete;
+  KeyUpdateOutbox& operator=(const KeyUpdateOutbox&) = delete;
+
+  // Durable before it returns; the report's id is set.
+  KeyUpdateReport add(KeyUpdateReport report);
+  void acknowledge(std::int64_t id);
+  void record_attempt(std::int64_t id, const std::string& error);
+  std::vector<KeyUpdateReport> pending();
+  std::size_t size();
+
+ private:
+  void exec(const char* sql);
+  [[noreturn]] void fail(const char* what) const;
+  std::filesystem::path path_;
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace roamkey::visited
