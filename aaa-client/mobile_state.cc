@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <stdexcept>
 
 namespace roamkey::client {
@@ -10,12 +12,21 @@ namespace roamkey::client {
 MobileState MobileState::load(const std::filesystem::path& path) {
   MobileState s;
   s.path_ = path;
+  if (!std::filesystem::exists(path)) return s;
   std::ifstream in(path);
-  if (!in) return s;
+  // An unreadable state must not pass for "no generation accepted yet".
+  if (!in) throw std::runtime_error(path.string() + ": cannot read the mobile state file");
   try {
     const auto j = nlohmann::json::parse(in);
-    for (const auto& [nai, entry] : j.at("subscribers").items())
-      s.generations_[nai] = entry.at("highest_generation").get<std::uint32_t>();
+    for (const auto& [nai, entry] : j.at("subscribers").items()) {
+      const auto& g = entry.at("highest_generation");
+      // get<std::uint32_t>() wraps -1 to 2^32-1 (every later vector refused as
+      // stale) and 2^32 to 0 (stale vectors accepted): refuse both.
+      if (!g.is_number_unsigned() || g.get<std::uint64_t>() > std::numeric_limits<std::uint32_t>::max())
+        throw std::runtime_error(path.string() + ": not a mobile state file: highest_generation of " + nai +
+                                 " is not a key generation");
+      s.generations_[nai] = g.get<std::uint32_t>();
+    }
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(path.string() + ": not a mobile state file: " + e.what());
   }

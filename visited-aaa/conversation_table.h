@@ -107,7 +107,10 @@ class ConversationTable {
   // deadline now + timeout.
   template <class... Args>
   ConversationInsert emplace(std::string session_id, Clock::time_point now, Args&&... args) {
-    if (index_.size() >= index_.capacity()) return ConversationInsert::kFull;  // spare the construction
+    // A full table still continues its own conversations; only new ones are
+    // refused, and without building them first.
+    if (index_.size() >= index_.capacity())
+      return index_.lookup(session_id) ? ConversationInsert::kDuplicate : ConversationInsert::kFull;
     auto slot = std::make_shared<Slot>(std::forward<Args>(args)...);
     return index_.insert(std::move(session_id), std::move(slot), now);
   }

@@ -61,11 +61,7 @@ EapServerStats EapTskServer::stats() const { return {accepted_.load(), rejected_
 
 void EapTskServer::handle(EapRequest request, ReplyFn reply) {
   const auto now = now_();
-  auto inserted = table_.emplace(request.session_id, now, options_.realm, random_);
-  // emplace() reports kFull before it looks the Session-Id up; a DER that
-  // continues a conversation already in the full table is no new conversation.
-  if (inserted == ConversationInsert::kFull && table_.contains(request.session_id))
-    inserted = ConversationInsert::kDuplicate;
+  const auto inserted = table_.emplace(request.session_id, now, options_.realm, random_);
   if (inserted == ConversationInsert::kFull) {
     reply({EapReply::Kind::TooBusy, {}, {}, {}, 0, {}, "too many conversations in progress"});
     return;
@@ -87,7 +83,7 @@ void EapTskServer::handle(EapRequest request, ReplyFn reply) {
       spdlog::warn("rejected nai={} client={}: the home revoked the delegation during the conversation", c.nai,
                    c.client);
       finish(request.session_id, c,
-             {EapReply::Kind::Reject, eaptsk::build_failure(0), {}, {}, 0, c.nai, "delegation revoked"});
+             {EapReply::Kind::Reject, failure_packet(c, "delegation revoked"), {}, {}, 0, c.nai, "delegation revoked"});
       return;
     }
     try {
@@ -98,7 +94,8 @@ void EapTskServer::handle(EapRequest request, ReplyFn reply) {
     } catch (const std::logic_error& e) {
       // A state the Authenticator does not expect input in: end it cleanly.
       finish(request.session_id, c,
-             {EapReply::Kind::Reject, eaptsk::build_failure(0), {}, {}, 0, {}, std::string("protocol state: ") + e.what()});
+             {EapReply::Kind::Reject, failure_packet(c, "protocol state"), {}, {}, 0, {},
+              std::string("protocol state: ") + e.what()});
     }
   });
   if (!found && *pending)
@@ -220,6 +217,17 @@ void EapTskServer::settle_update(Conversation& c, eaptsk::UpdateResult result,
                      updated ? KeyUpdateStatus::Updated : KeyUpdateStatus::RejectedByMn);
 }
 
+crypto::Bytes EapTskServer::failure_packet(Conversation& c, std::string_view why) {
+  if (!c.auth.done()) {
+    try {
+      auto action = c.auth.abort(why);
+      if (auto* f = std::get_if<eaptsk::Failure>(&action)) return std::move(f->packet);
+    } catch (const std::logic_error&) {
+    }
+  }
+  return eaptsk::build_failure(0);
+}
+
 void EapTskServer::revoke(const std::string& nai) {
   std::lock_guard lock(revoked_mutex_);
   revoked_[nai] = now_();
@@ -250,7 +258,7 @@ std::size_t EapTskServer::sweep() {
     auto& c = *e.conversation;
     if (c.reply) {
       spdlog::warn("conversation {} nai={} timed out waiting for the home domain", e.session_id, c.nai);
-      respond(c, {EapReply::Kind::Reject, eaptsk::build_failure(0), {}, {}, 0, c.nai, "timed out"});
+      respond(c, {EapReply::Kind::Reject, failure_packet(c, "timed out"), {}, {}, 0, c.nai, "timed out"});
     } else {
       spdlog::debug("conversation {} nai={} abandoned by the client", e.session_id, c.nai);
     }

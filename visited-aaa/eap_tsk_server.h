@@ -97,6 +97,8 @@ class EapTskServer {
   void respond(Conversation& c, EapReply reply);
   void settle_update(Conversation& c, eaptsk::UpdateResult result, std::optional<std::uint32_t> generation);
   bool revoked_since(const std::string& nai, Clock::time_point since);
+  // EAP-Failure ending c, with the identifier its peer expects.
+  static crypto::Bytes failure_packet(Conversation& c, std::string_view why);
 
   EapServerOptions options_;
   TskCache& cache_;

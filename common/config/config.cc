@@ -124,9 +124,12 @@ TlsConfig parse_tls(const Document& doc, const YAML::Node& n) {
     tls.ca.push_back(existing_file(doc, n, at, "ca"));
   } else if (ca.IsSequence() && ca.size() > 0) {
     for (std::size_t i = 0; i < ca.size(); ++i) {
+      const auto at_i = at + ".ca[" + std::to_string(i) + "]";
+      // as<std::string>() would throw a YAML exception for a list or map, and
+      // turn ~ into the file name "null".
+      if (!ca[i].IsScalar()) doc.fail(at_i, "must be a string");
       const auto p = doc.resolve(ca[i].as<std::string>());
-      if (!std::filesystem::is_regular_file(p))
-        doc.fail(at + ".ca[" + std::to_string(i) + "]", "file not found: " + p.string());
+      if (!std::filesystem::is_regular_file(p)) doc.fail(at_i, "file not found: " + p.string());
       tls.ca.push_back(p);
     }
   } else {

@@ -308,6 +308,11 @@ Action Authenticator::fail(FailureReason reason, std::string detail) {
   return failure;
 }
 
+Action Authenticator::abort(std::string_view detail) {
+  if (state_ == State::Done) throw std::logic_error("abort: the conversation is over");
+  return fail(FailureReason::PeerError, std::string(detail));
+}
+
 Action Authenticator::succeed() {
   state_ = State::Done;
   Success success;

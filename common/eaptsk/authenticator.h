@@ -164,6 +164,10 @@ class Authenticator {
   // conversation is over); the caller keeps it for a later conversation.
   bool set_pending_update(Vector update);
 
+  // Ends the conversation from outside (timeout, revocation): EAP-Failure
+  // with the identifier of the last Request (RFC 3748 sec. 4.2).
+  Action abort(std::string_view detail);
+
   State state() const { return state_; }
   bool done() const { return state_ == State::Done; }
   const std::string& nai() const { return nai_; }
