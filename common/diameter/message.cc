@@ -1,5 +1,6 @@
 #include "diameter/message.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "diameter/fd_includes.h"
@@ -278,6 +279,7 @@ msg_hdr* msg_header(::msg* m) {
 std::uint32_t Message::command_code() const { return msg_header(msg_)->msg_code; }
 bool Message::is_request() const { return (msg_header(msg_)->msg_flags & CMD_FLAG_REQUEST) != 0; }
 bool Message::is_retransmission() const { return (msg_header(msg_)->msg_flags & CMD_FLAG_RETRANSMIT) != 0; }
+bool Message::error_bit() const { return (msg_header(msg_)->msg_flags & CMD_FLAG_ERROR) != 0; }
 std::uint32_t Message::end_to_end_id() const { return msg_header(msg_)->msg_eteid; }
 std::uint32_t Message::application_id() const { return msg_header(msg_)->msg_appl; }
 
@@ -322,6 +324,98 @@ AnswerResult Message::result() const {
   }
   if (auto em = find(error_message)) r.error_message = std::string(em->str());
   return r;
+}
+
+// ---- AvpSnapshot ----------------------------------------------------------
+
+AvpSnapshot::Node AvpSnapshot::copy(::avp* a) {
+  Node n;
+  if (fd_msg_model(a, &n.model) != 0 || n.model == nullptr)
+    throw MessageError("an AVP unknown to the dictionary cannot be copied");
+  dict_avp_data data{};
+  if (fd_dict_getval(n.model, &data) != 0) throw MessageError("cannot read an AVP definition");
+  n.type = to_type(data.avp_basetype);
+  const avp_hdr* h = header(a);
+  n.flags = h->avp_flags;
+  if (n.type == AvpType::Grouped) {
+    for (auto* c = browse<::avp>(a, MSG_BRW_FIRST_CHILD); c != nullptr; c = browse<::avp>(c, MSG_BRW_NEXT))
+      n.children.push_back(copy(c));
+    return n;
+  }
+  if (h->avp_value == nullptr) throw MessageError("AVP " + std::string(data.avp_name) + " has no value to copy");
+  const avp_value& v = *h->avp_value;
+  switch (n.type) {
+    case AvpType::OctetString: n.octets = crypto::SecretBytes(crypto::ByteView(v.os.data, v.os.len)); break;
+    case AvpType::Integer32: n.number = static_cast<std::uint32_t>(v.i32); break;
+    case AvpType::Unsigned32: n.number = v.u32; break;
+    case AvpType::Integer64: n.number = static_cast<std::uint64_t>(v.i64); break;
+    case AvpType::Unsigned64: n.number = v.u64; break;
+    case AvpType::Float32: {
+      std::uint32_t bits = 0;
+      std::memcpy(&bits, &v.f32, sizeof bits);
+      n.number = bits;
+      break;
+    }
+    case AvpType::Float64: std::memcpy(&n.number, &v.f64, sizeof n.number); break;
+    case AvpType::Grouped: break;
+  }
+  return n;
+}
+
+AvpSnapshot AvpSnapshot::of(const Message& m, std::initializer_list<const AvpDef*> skip) {
+  if (!m) throw MessageError("empty message");
+  AvpSnapshot s;
+  for (auto* a = browse<::avp>(m.get(), MSG_BRW_FIRST_CHILD); a != nullptr; a = browse<::avp>(a, MSG_BRW_NEXT)) {
+    dict_object* model = nullptr;
+    fd_msg_model(a, &model);
+    const bool skipped = model != nullptr && std::any_of(skip.begin(), skip.end(), [&](const AvpDef* d) {
+                           return d != nullptr && d->model() == model;
+                         });
+    if (!skipped) s.avps_.push_back(copy(a));
+  }
+  return s;
+}
+
+void AvpSnapshot::write(const Node& n, void* target) {
+  ::avp* a = nullptr;
+  if (fd_msg_avp_new(n.model, 0, &a) != 0) throw MessageError("cannot create a copied AVP");
+  if (n.type != AvpType::Grouped) {
+    avp_value v{};
+    static std::uint8_t none = 0;  // os0dup must not copy from a null pointer
+    switch (n.type) {
+      case AvpType::OctetString:
+        // fd_msg_avp_setvalue copies the bytes (notes sec. 7.2).
+        v.os.data = n.octets.empty() ? &none : const_cast<std::uint8_t*>(n.octets.data());
+        v.os.len = n.octets.size();
+        break;
+      case AvpType::Integer32: v.i32 = static_cast<std::int32_t>(static_cast<std::uint32_t>(n.number)); break;
+      case AvpType::Unsigned32: v.u32 = static_cast<std::uint32_t>(n.number); break;
+      case AvpType::Integer64: v.i64 = static_cast<std::int64_t>(n.number); break;
+      case AvpType::Unsigned64: v.u64 = n.number; break;
+      case AvpType::Float32: {
+        const auto bits = static_cast<std::uint32_t>(n.number);
+        std::memcpy(&v.f32, &bits, sizeof bits);
+        break;
+      }
+      case AvpType::Float64: std::memcpy(&v.f64, &n.number, sizeof n.number); break;
+      case AvpType::Grouped: break;
+    }
+    if (fd_msg_avp_setvalue(a, &v) != 0) {
+      fd_msg_free(a);
+      throw MessageError("cannot set the value of a copied AVP");
+    }
+  }
+  // Flags the model leaves open (RFC 6733 sec. 4.1) stay as they were.
+  header(a)->avp_flags = n.flags;
+  if (fd_msg_avp_add(target, MSG_BRW_LAST_CHILD, a) != 0) {
+    fd_msg_free(a);
+    throw MessageError("cannot add a copied AVP");
+  }
+  for (const auto& c : n.children) write(c, a);
+}
+
+void AvpSnapshot::write_to(AvpSink& sink) const {
+  for (const auto& n : avps_) write(n, sink.target_);
 }
 
 // ---- AvpReader ------------------------------------------------------------

@@ -9,12 +9,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/bytes.h"
+#include "crypto/secret.h"
 #include "diameter/result_code.h"
 
 struct msg;
@@ -104,6 +107,7 @@ class AvpSink {
 
  private:
   friend class Message;
+  friend class AvpSnapshot;
   explicit AvpSink(void* target) : target_(target) {}
   ::avp* append(const AvpDef& def);
   void* target_;  // msg_or_avp*
@@ -148,6 +152,7 @@ class Message {
   std::uint32_t command_code() const;
   bool is_request() const;
   bool is_retransmission() const;  // T flag, RFC 6733 sec. 3
+  bool error_bit() const;          // E flag: a protocol error answer, RFC 6733 sec. 3
   std::uint32_t end_to_end_id() const;
   std::uint32_t application_id() const;
   std::string session_id() const;
@@ -160,6 +165,43 @@ class Message {
 
  private:
   ::msg* msg_ = nullptr;
+};
+
+// A deep copy of a message's AVPs that lives apart from any freeDiameter
+// message, so that it can be written into another message later (the
+// duplicate cache replays answers this way; freeDiameter 1.2.1 cannot move
+// AVPs between messages, notes sec. 7.10). Each AVP is kept as its dictionary
+// model, its flags and its value, Grouped AVPs with their children.
+// OctetString-based values (which include TSK-Key) live in SecretBytes, so
+// they are wiped when the snapshot goes; nothing here can print them.
+// Holds no freeDiameter object: destroying a snapshot is safe on any thread
+// and after the core stopped; only of() and write_to() need the core.
+class AvpSnapshot {
+ public:
+  AvpSnapshot() = default;
+  // Copies the top-level AVPs of `m` in order, except those whose model is
+  // in `skip`. Throws MessageError for an AVP without a dictionary model
+  // (one the dictionary does not know) or with no value.
+  static AvpSnapshot of(const Message& m, std::initializer_list<const AvpDef*> skip = {});
+  // Appends copies of the AVPs, in the order they were taken.
+  void write_to(AvpSink& sink) const;
+
+  std::size_t size() const { return avps_.size(); }  // top-level AVPs
+  bool empty() const { return avps_.empty(); }
+
+ private:
+  struct Node {
+    dict_object* model = nullptr;
+    std::uint8_t flags = 0;  // AVP flags (V, M) as they were in the message
+    AvpType type = AvpType::OctetString;
+    std::uint64_t number = 0;    // bits of a numeric value
+    crypto::SecretBytes octets;  // OctetString-based value
+    std::vector<Node> children;  // Grouped
+  };
+  static Node copy(::avp* a);
+  static void write(const Node& n, void* target);
+
+  std::vector<Node> avps_;
 };
 
 // Reads the AVPs a request must carry, remembering the first problem as the

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -111,6 +112,16 @@ void on_expire(void* data, DiamId_t, size_t, msg**) {
   delete box;  // leaving *req set lets the core free the request
 }
 
+std::string_view own_identity() {
+  const char* id = fd_g_config->cnf_diamid;
+  return id == nullptr ? std::string_view("") : std::string_view(id, fd_g_config->cnf_diamid_len);
+}
+
+std::string_view own_realm() {
+  const char* realm = fd_g_config->cnf_diamrlm;
+  return realm == nullptr ? std::string_view("") : std::string_view(realm, fd_g_config->cnf_diamrlm_len);
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -124,8 +135,16 @@ bool stopping() { return g_stopping.load(); }
 
 PendingRequest& PendingRequest::operator=(PendingRequest&& o) noexcept {
   if (this != &o) {
-    if (!answered() && !stopping()) answer(Outcome::base(ResultCode::UnableToComply, "request abandoned"));
+    if (!answered() && !stopping()) {
+      try {
+        answer(Outcome::base(ResultCode::UnableToComply, "request abandoned"));
+      } catch (const std::exception& e) {
+        spdlog::error("could not answer an abandoned request: {}", e.what());
+      }
+    }
     request_ = std::move(o.request_);
+    send_ = std::move(o.send_);
+    duplicate_ticket_ = std::move(o.duplicate_ticket_);
   }
   return *this;
 }
@@ -145,32 +164,83 @@ void PendingRequest::answer(const Outcome& outcome, const std::function<void(Avp
   static const AvpDef experimental_code = AvpDef::named("Experimental-Result-Code");
   static const AvpDef vendor_id = AvpDef::named("Vendor-Id");
   static const AvpDef error_message = AvpDef::named("Error-Message");
+  static const AvpDef origin_host = AvpDef::named("Origin-Host");
+  static const AvpDef origin_realm = AvpDef::named("Origin-Realm");
 
   if (answered()) throw MessageError("request already answered");
+  // Leaving this function without complete() forgets the request for
+  // duplicate detection (duplicate_cache.h).
+  const auto ticket = std::move(duplicate_ticket_);
   // RFC 6733 sec. 7.1.3: protocol errors (3xxx) set the E bit and use the
   // generic error answer.
   const bool protocol_error = !outcome.experimental && outcome.code >= 3000 && outcome.code < 4000;
-  ::msg* m = request_.release();
-  if (fd_msg_new_answer_from_req(fd_g_config->cnf_dict, &m, protocol_error ? MSGFL_ANSW_ERROR : 0) != 0) {
-    fd_msg_free(m);
-    throw MessageError("cannot create an answer");
-  }
-  Message ans(m);  // owns the answer and, through it, the request
+  Message ans = start_answer(protocol_error);
   auto avps = ans.avps();
   if (outcome.experimental) {
     avps.group(experimental).add(vendor_id, g_vendor_id.load()).add(experimental_code, outcome.code);
   } else {
     avps.add(result_code, outcome.code);
   }
-  if (fd_msg_add_origin(ans.get(), 0) != 0) throw MessageError("cannot add Origin-Host/Origin-Realm");
+  // What fd_msg_add_origin() adds, without its dependence on
+  // fd_core_parseconf() having run, so that answers can be built in unit
+  // tests of the dispatch path (duplicate_detector_test.cc).
+  avps.add(origin_host, own_identity()).add(origin_realm, own_realm());
   if (fill && !protocol_error) fill(avps);
   const bool failure = !(outcome.is_success() || (!outcome.experimental && outcome.code == 1001));
   if (failure && !outcome.reason.empty()) avps.add(error_message, outcome.reason);
-  ::msg* raw = ans.release();
+  if (!ticket) {
+    deliver(std::move(ans));
+    return;
+  }
+  std::optional<RememberedAnswer> remembered;
+  try {
+    remembered = RememberedAnswer::of(ans);
+  } catch (const std::exception& e) {
+    spdlog::warn("an answer cannot be kept for duplicate detection ({}); repeats will be handled anew", e.what());
+  }
+  // Recorded even when sending fails: the handler has done its work, and a
+  // retry must find that answer rather than do it again.
+  const auto record = [&] {
+    if (remembered) ticket->complete(std::move(*remembered));
+  };
+  try {
+    deliver(std::move(ans));
+  } catch (...) {
+    record();
+    throw;
+  }
+  record();
+}
+
+Message PendingRequest::start_answer(bool protocol_error) {
+  ::msg* m = request_.release();
+  if (fd_msg_new_answer_from_req(fd_g_config->cnf_dict, &m, protocol_error ? MSGFL_ANSW_ERROR : 0) != 0) {
+    fd_msg_free(m);
+    throw MessageError("cannot create an answer");
+  }
+  return Message(m);  // owns the answer and, through it, the request
+}
+
+void PendingRequest::deliver(Message answer) {
+  if (send_) {
+    send_(std::move(answer));
+    return;
+  }
+  ::msg* raw = answer.release();
   if (int rc = fd_msg_send(&raw, nullptr, nullptr); rc != 0) {
     if (raw != nullptr) fd_msg_free(raw);
     throw MessageError("cannot send the answer (error " + std::to_string(rc) + ")");
   }
+}
+
+void PendingRequest::answer_again(const RememberedAnswer& remembered) {
+  if (answered()) throw MessageError("request already answered");
+  // fd_msg_new_answer_from_req gives the repeat its own Session-Id and
+  // Proxy-Info (RFC 6733 sec. 6.2); the rest is the first answer's.
+  Message ans = start_answer(remembered.protocol_error);
+  auto avps = ans.avps();
+  remembered.avps.write_to(avps);
+  deliver(std::move(ans));
 }
 
 std::string Answer::describe() const {
@@ -191,12 +261,14 @@ std::string Answer::describe() const {
 struct Stack::Registration {
   RequestHandler handler;
   std::string name;
+  DuplicateDetector* duplicates = nullptr;  // set when the command asked for it
   disp_hdl* hdl = nullptr;
 
   static int dispatch(msg** m, avp*, session*, void* opaque, enum disp_action*) {
     auto* self = static_cast<Registration*>(opaque);
     PendingRequest req{Message(*m)};
     *m = nullptr;  // we answer ourselves, possibly later (notes sec. 5)
+    if (self->duplicates != nullptr && !self->duplicates->screen(req, self->name)) return 0;
     // Only std::exception: freeDiameter cancels slow dispatch threads at
     // shutdown and the forced unwind must pass (notes sec. 7.7).
     try {
@@ -278,15 +350,37 @@ void Stack::advertise(std::string_view application_name, std::string_view vendor
     throw std::runtime_error("cannot advertise " + app_name + " (error " + std::to_string(rc) + ")");
 }
 
-void Stack::on_request(const CommandDef& command, RequestHandler handler) {
+void Stack::on_request(const CommandDef& command, RequestHandler handler, RequestOptions request_options) {
   auto reg = std::make_unique<Registration>();
   reg->handler = std::move(handler);
   reg->name = command.name();
+  if (request_options.detect_duplicates) {
+    if (!duplicates_) {
+      duplicates_ = std::make_unique<DuplicateDetector>(options_.duplicates);
+      duplicate_sweep_ = std::make_unique<boost::asio::steady_timer>(timers_);
+      boost::asio::post(timers_, [this] { sweep_duplicates_later(); });
+    }
+    reg->duplicates = duplicates_.get();
+  }
   disp_when when{};
   when.command = command.model();
   if (int rc = fd_disp_register(&Registration::dispatch, DISP_HOW_CC, &when, reg.get(), &reg->hdl); rc != 0)
     throw std::runtime_error("cannot register a handler for " + command.name());
   registrations_.push_back(std::move(reg));
+}
+
+// Lookups already ignore expired entries; the sweep frees their memory and
+// wipes the answers they hold soon after the window.
+void Stack::sweep_duplicates_later() {
+  using std::chrono::seconds;
+  const auto period = std::clamp(std::chrono::duration_cast<seconds>(options_.duplicates.window / 8), seconds(1),
+                                 seconds(30));
+  duplicate_sweep_->expires_after(period);
+  duplicate_sweep_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    duplicates_->sweep();
+    sweep_duplicates_later();
+  });
 }
 
 void Stack::start() {
@@ -310,7 +404,9 @@ void Stack::send(Message request, std::chrono::milliseconds timeout, AnswerHandl
   auto state = std::make_shared<InFlight>();
   state->handler = std::move(on_answer_cb);
   if (stopping()) {
-    state->complete(Answer{AnswerStatus::NotSent, {}, {}, "shutting down"});
+    // Never inline (the caller may hold a lock the handler takes); after
+    // shutdown the timer thread is gone and the request simply ends.
+    boost::asio::post(timers_, [state] { state->complete(Answer{AnswerStatus::NotSent, {}, {}, "shutting down"}); });
     return;
   }
   auto* box = new InFlightBox(state);

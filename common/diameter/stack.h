@@ -11,6 +11,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "diameter/duplicate_cache.h"
 #include "diameter/message.h"
 
 namespace roamkey::diameter {
@@ -37,6 +39,16 @@ struct StackOptions {
   bool eap_dictionaries = true;
   // Block SIGTERM/SIGINT in every thread so that wait_for_signal() gets them.
   bool handle_signals = true;
+  // Window and bounds of duplicate detection, shared by every command that
+  // asks for it (RequestOptions::detect_duplicates).
+  DuplicatePolicy duplicates;
+};
+
+struct RequestOptions {
+  // A repeat of a request seen within the window (same Origin-Host and
+  // End-to-End-Identifier, T flag or not) gets the first answer again and
+  // the handler does not run (protocol.md sec. 3; duplicate_cache.h).
+  bool detect_duplicates = false;
 };
 
 // A received request we owe an answer to. Destroying it unanswered answers
@@ -44,7 +56,12 @@ struct StackOptions {
 // (notes sec. 7.3).
 class PendingRequest {
  public:
-  explicit PendingRequest(Message request) : request_(std::move(request)) {}
+  // Takes a finished answer. The default hands it to freeDiameter
+  // (fd_msg_send); tests pass one that keeps it.
+  using AnswerSender = std::function<void(Message answer)>;
+
+  explicit PendingRequest(Message request, AnswerSender send = {})
+      : request_(std::move(request)), send_(std::move(send)) {}
   PendingRequest(PendingRequest&&) noexcept = default;
   PendingRequest& operator=(PendingRequest&&) noexcept;
   PendingRequest(const PendingRequest&) = delete;
@@ -60,7 +77,18 @@ class PendingRequest {
   void answer(const Outcome& outcome, const std::function<void(AvpSink&)>& fill = {});
 
  private:
+  friend class DuplicateDetector;
+  Message start_answer(bool protocol_error);
+  void deliver(Message answer);
+  // Answers a repeat with the AVPs the first request was answered with.
+  void answer_again(const RememberedAnswer& remembered);
+  // Lets a repeat go unanswered: its first request's answer serves it.
+  void drop() { request_ = Message(); }
+
   Message request_;
+  AnswerSender send_;
+  // Set on the first of possible repeats: records the answer for them.
+  std::shared_ptr<DuplicateTicket> duplicate_ticket_;
 };
 
 enum class AnswerStatus { Answered, TimedOut, NotSent };
@@ -89,7 +117,7 @@ class Stack {
 
   // Advertises an application in CER/CEA (vendor-specific when vendor != 0).
   void advertise(std::string_view application_name, std::string_view vendor_name = {});
-  void on_request(const CommandDef& command, RequestHandler handler);
+  void on_request(const CommandDef& command, RequestHandler handler, RequestOptions request_options = {});
   // Opens listeners and starts connecting to peers; logs "ready".
   void start();
 
@@ -111,11 +139,15 @@ class Stack {
 
  private:
   struct Registration;
+  void sweep_duplicates_later();
+
   StackOptions options_;
   std::uint32_t vendor_id_ = 0;
+  std::unique_ptr<DuplicateDetector> duplicates_;  // created by the first command that asks for it
   std::vector<std::unique_ptr<Registration>> registrations_;
   boost::asio::io_context timers_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> timers_guard_;
+  std::unique_ptr<boost::asio::steady_timer> duplicate_sweep_;  // used on the timer thread only
   std::thread timer_thread_;
   bool started_ = false;
   bool stopped_ = false;
