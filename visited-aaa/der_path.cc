@@ -38,21 +38,11 @@ void DerPath::on_der(diameter::PendingRequest request) {
     const auto& eap = DiameterEapApp::get();
     Outcome outcome;
     switch (reply.kind) {
-      case EapReply::Kind::Continue:
-        outcome = Outcome::base(ResultCode::MultiRoundAuth, {});
-        break;
-      case EapReply::Kind::Accept:
-        outcome = Outcome::ok();
-        break;
-      case EapReply::Kind::Reject:
-        outcome = Outcome::base(ResultCode::AuthenticationRejected, reply.reason);
-        break;
-      case EapReply::Kind::TooBusy:
-        outcome = Outcome::base(ResultCode::TooBusy, reply.reason);
-        break;
-      case EapReply::Kind::Error:
-        outcome = Outcome::base(ResultCode::UnableToComply, reply.reason);
-        break;
+      case EapReply::Kind::Continue: outcome = Outcome::base(ResultCode::MultiRoundAuth, {}); break;
+      case EapReply::Kind::Accept: outcome = Outcome::ok(); break;
+      case EapReply::Kind::Reject: outcome = Outcome::base(ResultCode::AuthenticationRejected, reply.reason); break;
+      case EapReply::Kind::TooBusy: outcome = Outcome::base(ResultCode::TooBusy, reply.reason); break;
+      case EapReply::Kind::Error: outcome = Outcome::base(ResultCode::UnableToComply, reply.reason); break;
     }
     try {
       pending->answer(outcome, [&](diameter::AvpSink& a) {

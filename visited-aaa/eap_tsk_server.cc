@@ -45,7 +45,7 @@ struct EapTskServer::Conversation {
   std::string home_realm;
   Clock::time_point tsk_expires{};
   Clock::time_point vector_at{};  // when the vector in use was handed to this conversation
-  bool from_home = false;  // this conversation's vector came with a DLR
+  bool from_home = false;         // this conversation's vector came with a DLR
 };
 
 EapTskServer::EapTskServer(EapServerOptions options, TskCache& cache, HomeLink& home, crypto::RandomSource& random,
@@ -57,7 +57,9 @@ EapTskServer::EapTskServer(EapServerOptions options, TskCache& cache, HomeLink& 
       now_(std::move(now)),
       table_(options_.max_conversations, options_.conversation_timeout) {}
 
-EapServerStats EapTskServer::stats() const { return {accepted_.load(), rejected_.load(), abandoned_.load()}; }
+EapServerStats EapTskServer::stats() const {
+  return {accepted_.load(), rejected_.load(), abandoned_.load()};
+}
 
 void EapTskServer::handle(EapRequest request, ReplyFn reply) {
   const auto now = now_();
@@ -94,7 +96,12 @@ void EapTskServer::handle(EapRequest request, ReplyFn reply) {
     } catch (const std::logic_error& e) {
       // A state the Authenticator does not expect input in: end it cleanly.
       finish(request.session_id, c,
-             {EapReply::Kind::Reject, failure_packet(c, "protocol state"), {}, {}, 0, {},
+             {EapReply::Kind::Reject,
+              failure_packet(c, "protocol state"),
+              {},
+              {},
+              0,
+              {},
               std::string("protocol state: ") + e.what()});
     }
   });
@@ -113,12 +120,16 @@ void EapTskServer::act(const std::string& session_id, Conversation& c, Action ac
                    const auto now = now_();
                    settle_update(c, s.update, s.update_generation);
                    accepted_.fetch_add(1, std::memory_order_relaxed);
-                   spdlog::info("authenticated nai={} client={} generation={} vector={} home_auth={}", c.nai,
-                                c.client, s.generation, c.from_home ? "home" : "cache",
-                                s.home_authenticated ? "yes" : "no");
+                   spdlog::info("authenticated nai={} client={} generation={} vector={} home_auth={}", c.nai, c.client,
+                                s.generation, c.from_home ? "home" : "cache", s.home_authenticated ? "yes" : "no");
                    const auto left = std::chrono::duration_cast<std::chrono::seconds>(c.tsk_expires - now).count();
-                   EapReply r{EapReply::Kind::Accept, std::move(s.packet), std::move(s.msk), std::move(s.session_id),
-                              static_cast<std::uint32_t>(std::max<long long>(left, 1)), c.nai, {}};
+                   EapReply r{EapReply::Kind::Accept,
+                              std::move(s.packet),
+                              std::move(s.msk),
+                              std::move(s.session_id),
+                              static_cast<std::uint32_t>(std::max<long long>(left, 1)),
+                              c.nai,
+                              {}};
                    finish(session_id, c, std::move(r));
                  },
                  [&](eaptsk::Failure& f) {
@@ -127,7 +138,12 @@ void EapTskServer::act(const std::string& session_id, Conversation& c, Action ac
                    spdlog::warn("rejected nai={} client={}: {} ({})", c.nai.empty() ? "-" : c.nai, c.client,
                                 eaptsk::failure_reason_name(f.reason), f.detail);
                    finish(session_id, c,
-                          {EapReply::Kind::Reject, std::move(f.packet), {}, {}, 0, c.nai,
+                          {EapReply::Kind::Reject,
+                           std::move(f.packet),
+                           {},
+                           {},
+                           0,
+                           c.nai,
                            std::string(eaptsk::failure_reason_name(f.reason)) + ": " + f.detail});
                  },
              },
@@ -145,9 +161,8 @@ void EapTskServer::need_vector(const std::string& session_id, Conversation& c, c
   // sec. 5 step 2: the peer holds a newer generation; drop what we cached.
   if (need.refresh && need.min_generation > 0) cache_.invalidate(need.nai, need.min_generation - 1);
 
-  auto acquired = cache_.acquire_or_wait(need.nai, now, [this, session_id](FetchResult r) {
-    on_vector(session_id, std::move(r));
-  });
+  auto acquired =
+      cache_.acquire_or_wait(need.nai, now, [this, session_id](FetchResult r) { on_vector(session_id, std::move(r)); });
   if (acquired.lease) {
     c.tsk_expires = acquired.lease->expires;
     c.vector_at = now;

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "apps/delegation.h"
-#include "home_requests_path.h"
+#include "vector_import.h"
 
 namespace roamkey::visited {
 

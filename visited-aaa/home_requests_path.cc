@@ -7,6 +7,7 @@
 
 #include "apps/delegation.h"
 #include "crypto/kdf.h"
+#include "vector_import.h"
 
 namespace roamkey::visited {
 
@@ -15,33 +16,16 @@ using diameter::ExperimentalCode;
 using diameter::Outcome;
 using diameter::ResultCode;
 
-std::optional<DelegatedVector> to_cache_vector(apps::TskVector wire, const std::string& home_realm,
-                                               const KekRing& keks, std::string& failure) {
-  DelegatedVector v;
-  if (wire.wrapped_tsk) {
-    auto unwrapped = keks.unwrap(home_realm, wire.key_wrap_key_id, *wire.wrapped_tsk);
-    if (!unwrapped.tsk) {
-      failure = unwrapped.failure;
-      return std::nullopt;
-    }
-    v.tsk = std::move(*unwrapped.tsk);
-  } else {
-    v.tsk = std::move(wire.tsk);
-  }
-  std::copy_n(wire.rand.begin(), std::min(wire.rand.size(), v.rand.size()), v.rand.begin());
-  v.generation = wire.generation;
-  v.lifetime = std::chrono::seconds(wire.lifetime);
-  v.max_uses = wire.max_uses;
-  v.home_realm = home_realm;
-  return v;
-}
-
 HomeRequestPath::HomeRequestPath(diameter::Stack& stack, TskCache& cache, const KekRing& keks, EapTskServer& server,
                                  std::vector<std::string> home_peers)
     : cache_(cache), keks_(keks), server_(server), home_peers_(std::move(home_peers)) {
   const auto& app = DelegationApp::get();
-  stack.on_request(app.kpr, [this](diameter::PendingRequest r) { on_key_push(std::move(r)); });
-  stack.on_request(app.drr, [this](diameter::PendingRequest r) { on_revoke(std::move(r)); });
+  // sec. 3: a repeated KPR/DRR gets the first answer and changes nothing.
+  const diameter::RequestOptions once{.detect_duplicates = true};
+  stack.on_request(
+      app.kpr, [this](diameter::PendingRequest r) { on_key_push(std::move(r)); }, once);
+  stack.on_request(
+      app.drr, [this](diameter::PendingRequest r) { on_revoke(std::move(r)); }, once);
 }
 
 bool HomeRequestPath::from_home_peer(const diameter::Message& m) const {
@@ -77,8 +61,7 @@ void HomeRequestPath::on_key_push(diameter::PendingRequest request) {
   const auto stored = cache_.set_pending(nai, *vector, Clock::now());
   Outcome outcome = Outcome::ok();
   switch (stored) {
-    case StoreResult::kStored:
-      break;
+    case StoreResult::kStored: break;
     case StoreResult::kNoDelegation:
       outcome = Outcome::app(ExperimentalCode::UserUnknown, "no delegation for this NAI here");
       break;
@@ -88,9 +71,7 @@ void HomeRequestPath::on_key_push(diameter::PendingRequest request) {
     case StoreResult::kStale:
       outcome = Outcome::base(ResultCode::InvalidAvpValue, "Key-Generation is not newer than the one held");
       break;
-    case StoreResult::kInvalid:
-      outcome = Outcome::base(ResultCode::InvalidAvpValue, "unusable TSK-Vector");
-      break;
+    case StoreResult::kInvalid: outcome = Outcome::base(ResultCode::InvalidAvpValue, "unusable TSK-Vector"); break;
   }
   if (outcome.is_success())
     spdlog::info("KPR nai={} generation={} from realm {}: pending until the next authentication", nai, generation,
@@ -119,11 +100,10 @@ void HomeRequestPath::on_revoke(diameter::PendingRequest request) {
   }
   const auto realm = crypto::lower_realm(m.origin_realm());
   // A home revokes only what it delegated; without Key-Generation, all of it.
-  const bool dropped =
-      cache_.invalidate(nai, generation.value_or(std::numeric_limits<std::uint32_t>::max()), realm);
+  const bool dropped = cache_.invalidate(nai, generation.value_or(std::numeric_limits<std::uint32_t>::max()), realm);
   server_.revoke(nai);
-  spdlog::warn("DRR nai={} from realm {} cause={} generation={}: {} vector; conversations in progress fail", nai,
-               realm, cause, generation ? std::to_string(*generation) : std::string("all"),
+  spdlog::warn("DRR nai={} from realm {} cause={} generation={}: {} vector; conversations in progress fail", nai, realm,
+               cause, generation ? std::to_string(*generation) : std::string("all"),
                dropped ? "dropped the" : "held no");
   request.answer(Outcome::ok(), [&](auto& a) { app.answer_header(a); });
 }

@@ -31,9 +31,4 @@ class HomeRequestPath {
   std::vector<std::string> home_peers_;
 };
 
-// Turns a received TSK-Vector into a cache vector: unwraps a Wrapped-TSK-Key
-// with the KEK it names. nullopt and `failure` set when it cannot.
-std::optional<DelegatedVector> to_cache_vector(apps::TskVector wire, const std::string& home_realm,
-                                               const KekRing& keks, std::string& failure);
-
 }  // namespace roamkey::visited

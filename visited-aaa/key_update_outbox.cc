@@ -20,21 +20,31 @@ struct Stmt {
 
 KeyUpdateOutbox::KeyUpdateOutbox(const std::filesystem::path& path) : path_(path) {
   const auto name = path.empty() ? std::string(":memory:") : path.string();
-  if (sqlite3_open_v2(name.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK)
-    fail("cannot open");
-  sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL");
-  // A report must survive a crash right after add() returned.
-  exec("PRAGMA synchronous=FULL");
-  exec(
-      "CREATE TABLE IF NOT EXISTS key_update_reports ("
-      " id INTEGER PRIMARY KEY AUTOINCREMENT, nai TEXT NOT NULL, home_realm TEXT NOT NULL,"
-      " generation INTEGER NOT NULL, status INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-      " last_error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL DEFAULT (unixepoch()))");
+  // sqlite3_open_v2 hands out a handle even when it fails, and no destructor
+  // runs for a constructor that throws: close it here on every failure.
+  try {
+    if (sqlite3_open_v2(name.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK)
+      fail("cannot open");
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA journal_mode=WAL");
+    // A report must survive a crash right after add() returned.
+    exec("PRAGMA synchronous=FULL");
+    exec(
+        "CREATE TABLE IF NOT EXISTS key_update_reports ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT, nai TEXT NOT NULL, home_realm TEXT NOT NULL,"
+        " generation INTEGER NOT NULL, status INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+        " last_error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL DEFAULT (unixepoch()))");
+  } catch (...) {
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw;
+  }
 }
 
-KeyUpdateOutbox::~KeyUpdateOutbox() { sqlite3_close_v2(db_); }
+KeyUpdateOutbox::~KeyUpdateOutbox() {
+  sqlite3_close_v2(db_);
+}
 
 void KeyUpdateOutbox::exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail("cannot prepare the outbox");
@@ -81,7 +91,8 @@ std::vector<KeyUpdateReport> KeyUpdateOutbox::pending() {
           "SELECT id, nai, home_realm, generation, status, attempts, last_error FROM key_update_reports ORDER BY id");
   if (st.s == nullptr) fail("cannot read key update reports");
   std::vector<KeyUpdateReport> out;
-  while (sqlite3_step(st.s) == SQLITE_ROW) {
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
     KeyUpdateReport r;
     r.id = sqlite3_column_int64(st.s, 0);
     r.nai = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 1));
@@ -92,6 +103,8 @@ std::vector<KeyUpdateReport> KeyUpdateOutbox::pending() {
     r.last_error = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 6));
     out.push_back(std::move(r));
   }
+  // A read error must not pass for "fewer reports pending".
+  if (rc != SQLITE_DONE) fail("cannot read key update reports");
   return out;
 }
 

@@ -19,8 +19,8 @@ const char* status_name(std::int32_t s) {
 }
 }  // namespace
 
-KeyUpdateReporter::KeyUpdateReporter(diameter::Stack& stack, KeyUpdateOutbox& outbox,
-                                     std::chrono::milliseconds timeout, std::chrono::seconds retry_interval)
+KeyUpdateReporter::KeyUpdateReporter(diameter::Stack& stack, KeyUpdateOutbox& outbox, std::chrono::milliseconds timeout,
+                                     std::chrono::seconds retry_interval)
     : stack_(stack), outbox_(outbox), timeout_(timeout), retry_interval_(retry_interval), timer_(stack.timers()) {
   arm();
 }
@@ -59,10 +59,7 @@ void KeyUpdateReporter::send(const KeyUpdateReport& r) {
   }
   const auto& app = DelegationApp::get();
   auto kur = app.request(app.kur, r.home_realm);
-  kur.avps()
-      .add(app.user_name, r.nai)
-      .add(app.key_generation, r.generation)
-      .add(app.key_update_status, r.status);
+  kur.avps().add(app.user_name, r.nai).add(app.key_generation, r.generation).add(app.key_update_status, r.status);
   spdlog::info("KUR nai={} generation={} status={} to realm {} (attempt {})", r.nai, r.generation,
                status_name(r.status), r.home_realm, r.attempts + 1);
   stack_.send(std::move(kur), timeout_, [this, r](diameter::Answer a) {

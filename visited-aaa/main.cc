@@ -1,6 +1,6 @@
 // visited-aaa: the visited domain's AAA server (protocol.md sec. 4 and 5).
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 
