@@ -4,10 +4,14 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <future>
 #include <iostream>
 
 #include "apps/diameter_eap.h"
+#include "bench.h"
 #include "config/config.h"
 #include "crypto/bytes.h"
 #include "crypto/kdf.h"
@@ -171,6 +175,109 @@ int run_auth(const std::string& config_path, const AuthArgs& args) {
   }
 }
 
+
+struct BenchArgs {
+  std::string nai_pattern;
+  std::uint64_t mobiles = 0;
+  std::uint64_t first_index = 0;
+  std::string key_seed;
+  std::string key_file_pattern;
+  unsigned concurrency = 16;
+  double duration = 0;
+  std::uint64_t requests = 0;
+  std::string mode = "local";
+  double new_fraction = 0.1;
+  std::uint64_t warm_mobiles = 0;
+  bool json = false;
+};
+
+int run_bench_command(const std::string& config_path, const BenchArgs& args) {
+  ClientSettings settings;
+  BenchOptions options;
+  try {
+    settings = load_settings(config_path);
+    options.nai_pattern = args.nai_pattern;
+    options.mobiles = args.mobiles;
+    options.first_index = args.first_index;
+    if (!args.key_seed.empty()) options.seed = crypto::from_hex(args.key_seed);
+    options.key_file_pattern = args.key_file_pattern;
+    options.concurrency = args.concurrency;
+    if (args.duration > 0) options.duration = std::chrono::milliseconds(static_cast<long>(args.duration * 1000));
+    if (args.requests > 0) options.requests = args.requests;
+    options.mode = args.mode == "first-contact" ? BenchMode::FirstContact
+                   : args.mode == "mix"         ? BenchMode::Mix
+                                                : BenchMode::Local;
+    options.new_fraction = args.new_fraction;
+    options.warm_mobiles = args.warm_mobiles;
+    options.destination_realm = settings.server_realm;
+    options.round_timeout = settings.timeout;
+    validate(options);
+  } catch (const std::exception& e) {
+    std::cerr << "aaa-client: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  auto log_config = settings.log;
+  if (log_config.file.empty()) log_config.level = "warn";
+  log::configure(log_config, "aaa-client");
+  try {
+    diameter::StackOptions so;
+    so.program = "aaa-client";
+    so.diameter = settings.diameter;
+    so.diameter_log_level = log_config.diameter_level;
+    so.handle_signals = false;
+    diameter::Stack stack(std::move(so));
+    stack.advertise(apps::DiameterEapApp::kApplicationName);
+    stack.start();
+    const auto& server = settings.diameter.connect.front().identity;
+    if (!stack.wait_peer_open(server, settings.timeout)) {
+      std::cerr << "aaa-client: could not connect to " << server << " within " << settings.timeout.count() << " s\n";
+      stack.shutdown();
+      return kExitUnreachable;
+    }
+    crypto::SystemRandom random;
+    const auto report = run_bench(stack, options, random);
+    stack.shutdown();
+    if (args.json) {
+      std::cout << to_json(report) << std::endl;
+    } else {
+      print_text(std::cout, report);
+    }
+    return report.succeeded > 0 ? kExitOk : kExitRejected;
+  } catch (const std::exception& e) {
+    std::cerr << "aaa-client: " << e.what() << "\n";
+    return kExitUnreachable;
+  }
+}
+
+struct ProvisionArgs {
+  std::string nai_pattern;
+  std::uint64_t count = 0;
+  std::uint64_t first_index = 0;
+  std::string key_seed;
+  std::string roaming = "*";
+  std::string out;
+};
+
+int run_provision_file(const ProvisionArgs& args) {
+  try {
+    const auto seed = crypto::from_hex(args.key_seed);
+    if (seed.empty()) throw std::invalid_argument("--key-seed must not be empty");
+    bench_nai(args.nai_pattern, 0);
+    // The file holds every K: readable by its owner only.
+    const auto old_mask = ::umask(077);
+    std::ofstream out(args.out, std::ios::trunc);
+    ::umask(old_mask);
+    if (!out) throw std::runtime_error("cannot write " + args.out);
+    write_provision_file(out, args.nai_pattern, seed, args.first_index, args.count, args.roaming);
+    out.close();
+    if (!out) throw std::runtime_error("cannot write " + args.out);
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::cerr << "aaa-client: " << e.what() << "\n";
+    return kExitUsage;
+  }
+}
+
 }  // namespace
 }  // namespace roamkey::client
 
@@ -199,15 +306,46 @@ int main(int argc, char** argv) {
   auth->add_flag("--reject-update", a.reject_update, "the mobile rejects AUTH_NET in a key update (tests)");
   auth->add_flag("--silent-update", a.silent_on_update, "the mobile never answers an Update-Request (tests)");
 
+  BenchArgs b;
+  auto* bench = app.add_subcommand("bench", "load generator: many simulated mobiles, C conversations in flight");
+  bench->add_option("-c,--config", config_path, "configuration file (YAML)")->check(CLI::ExistingFile);
+  bench->add_option("--nai-prefix", b.nai_pattern, "NAI pattern user@realm; mobile i is user<i>@realm")->required();
+  bench->add_option("--count-mobiles", b.mobiles, "number of provisioned mobiles to use")->required();
+  bench->add_option("--first-index", b.first_index, "index of the first mobile (default 0)");
+  auto* seed = bench->add_option("--key-seed", b.key_seed, "hex seed: K_i = HMAC-SHA-256(seed, i) (provision-file)");
+  bench->add_option("--key-file-pattern", b.key_file_pattern, "key file per mobile, {} = index")->excludes(seed);
+  bench->add_option("--concurrency", b.concurrency, "conversations kept in flight (default 16)")
+      ->check(CLI::Range(1u, 100000u));
+  auto* dur = bench->add_option("--duration", b.duration, "seconds to measure");
+  bench->add_option("--requests", b.requests, "authentications to measure")->excludes(dur);
+  bench->add_option("--mode", b.mode, "local (warm the cache first), first-contact (every mobile new), mix")
+      ->check(CLI::IsMember({"local", "first-contact", "mix"}));
+  bench->add_option("--new-fraction", b.new_fraction, "mix: share of authentications by new mobiles (default 0.1)");
+  bench->add_option("--warm-mobiles", b.warm_mobiles, "mix: mobiles warmed before measuring (default half)");
+  bench->add_flag("--json", b.json, "print the report as one JSON object");
+
+  ProvisionArgs pf;
+  auto* provision = app.add_subcommand(
+      "provision-file", "write the subscribers of `bench` for `home-aaa subscriber import` (nai,k_hex,roaming)");
+  provision->add_option("--nai-prefix", pf.nai_pattern, "NAI pattern user@realm; mobile i is user<i>@realm")
+      ->required();
+  provision->add_option("--count", pf.count, "number of mobiles")->required();
+  provision->add_option("--first-index", pf.first_index, "index of the first mobile (default 0)");
+  provision->add_option("--key-seed", pf.key_seed, "hex seed: K_i = HMAC-SHA-256(seed, i)")->required();
+  provision->add_option("--roaming", pf.roaming, "\"*\" (every partner, default) or realms joined by ';'");
+  provision->add_option("--out", pf.out, "file to write (mode 0600)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kExitUsage;
   }
+  if (provision->parsed()) return run_provision_file(pf);
   if (config_path.empty()) {
     std::cerr << "aaa-client: --config FILE is required\n";
     return kExitUsage;
   }
   if (auth->parsed()) return run_auth(config_path, a);
+  if (bench->parsed()) return run_bench_command(config_path, b);
   return kExitUsage;
 }
