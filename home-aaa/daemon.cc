@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include <cstring>
 
 #include "apps/delegation.h"
@@ -12,13 +15,156 @@
 #include "diameter/stack.h"
 #include "home_config.h"
 #include "log/logging.h"
+#include "master_key.h"
 #include "sqlite_subscriber_store.h"
+#include "visited_outbox.h"
+#include "visited_path.h"
+#include "wrap_keys.h"
 
 #ifndef ROAMKEY_DEFAULT_DICTIONARY
 #define ROAMKEY_DEFAULT_DICTIONARY "/usr/share/roamkey/roamkey.xml"
 #endif
 
 namespace roamkey::home {
+
+namespace {
+
+// KPR/DRR answer timeout. A visited host that is connected answers within
+// milliseconds; one that is not gets fD's immediate 3002.
+constexpr std::chrono::seconds kVisitedAnswerTimeout{10};
+constexpr std::chrono::seconds kPollInterval{1};
+constexpr std::size_t kPollBatch = 100;
+
+void log_outbox_event(const OutboxEvent& e) {
+  using Kind = OutboxEvent::Kind;
+  const auto next = [&] {
+    return e.next_attempt ? std::to_string((*e.next_attempt - system_now()).count()) + " s" : std::string("-");
+  };
+  switch (e.kind) {
+    case Kind::RevocationSent:
+      spdlog::info("DRR #{} nai={} to {} cause={} generation<={}: sending (attempt {})", e.id, e.nai, e.visited_host,
+                   to_string(e.cause), e.generation, e.attempts + 1);
+      break;
+    case Kind::RevocationDelivered:
+      spdlog::info("DRR #{} nai={} to {}: delivered (2001)", e.id, e.nai, e.visited_host);
+      break;
+    case Kind::RevocationRetry:
+      spdlog::warn("DRR #{} nai={} to {}: {}; attempt {} failed, next in {}", e.id, e.nai, e.visited_host, e.detail,
+                   e.attempts, next());
+      break;
+    case Kind::RevocationAbandoned:
+      spdlog::error("DRR #{} nai={} to {}: abandoned after {} attempt(s): {}", e.id, e.nai, e.visited_host, e.attempts,
+                    e.detail);
+      break;
+    case Kind::PushSent:
+      spdlog::info("KPR #{} nai={} to {} generation={}: sending (attempt {})", e.id, e.nai, e.visited_host,
+                   e.generation, e.attempts + 1);
+      break;
+    case Kind::PushAcknowledged:
+      spdlog::info("KPR #{} nai={} to {} generation={}: pending at the visited host (2001)", e.id, e.nai,
+                   e.visited_host, e.generation);
+      break;
+    case Kind::PushGone:
+      spdlog::warn("KPR #{} nai={} to {} generation={}: {}; {}", e.id, e.nai, e.visited_host, e.generation, e.detail,
+                   e.delegation_ended ? "delegation ended" : "delegation changed since, kept");
+      break;
+    case Kind::PushRetry:
+      spdlog::warn("KPR #{} nai={} to {} generation={}: {}; attempt {} failed, next in {}", e.id, e.nai, e.visited_host,
+                   e.generation, e.detail, e.attempts, next());
+      break;
+    case Kind::PushFailed:
+      spdlog::error("KPR #{} nai={} to {} generation={}: refused: {}", e.id, e.nai, e.visited_host, e.generation,
+                    e.detail);
+      break;
+    case Kind::PushDropped:
+      spdlog::warn("KPR #{} nai={} to {} generation={}: dropped: {}", e.id, e.nai, e.visited_host, e.generation,
+                   e.detail);
+      break;
+    case Kind::StoreFailure: spdlog::error("#{} nai={} to {}: {}", e.id, e.nai, e.visited_host, e.detail); break;
+  }
+}
+
+void log_rotation(const RotationResult& r, const char* why) {
+  if (r.status == RotationStatus::Rotated)
+    spdlog::info("rotation nai={} ({}): {}", r.nai, why, r.detail);
+  else if (r.status == RotationStatus::Failed)
+    spdlog::error("rotation nai={} ({}): {}", r.nai, why, r.detail);
+  else
+    spdlog::warn("rotation nai={} ({}): {}: {}", r.nai, why, to_string(r.status), r.detail);
+}
+
+// Every second on the Stack's timer thread: the operator's queued requests,
+// the rotations due, then whatever the outbox must send. The CLI and the
+// DLR handler write to the store; this loop is what turns those rows into
+// Diameter requests.
+class ControlLoop {
+ public:
+  ControlLoop(boost::asio::io_context& io, const DelegationService& service, VisitedOutbox& outbox)
+      : io_(io), timer_(io), service_(service), outbox_(outbox) {
+    arm();
+  }
+
+  // From any thread: send what was just queued without waiting for the tick.
+  void wake() {
+    boost::asio::post(io_, [this] { send(); });
+  }
+
+ private:
+  void arm() {
+    timer_.expires_after(kPollInterval);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      tick();
+      arm();
+    });
+  }
+
+  void tick() {
+    try {
+      for (const auto& h : service_.handle_operator_requests(kPollBatch)) log_rotation(h.result, "operator request");
+      for (const auto& r : service_.rotate_due(kPollBatch)) log_rotation(r, "rotation interval");
+    } catch (const std::exception& e) {
+      spdlog::error("rotation: {}", e.what());
+    }
+    send();
+  }
+
+  void send() {
+    try {
+      outbox_.send_due();
+    } catch (const std::exception& e) {
+      spdlog::error("outbox: {}", e.what());
+    }
+  }
+
+  boost::asio::io_context& io_;
+  boost::asio::steady_timer timer_;
+  const DelegationService& service_;
+  VisitedOutbox& outbox_;
+};
+
+// Shuts the stack down before anything its callbacks use is destroyed, on
+// every way out of run_daemon.
+struct ShutdownFirst {
+  diameter::Stack& stack;
+  ~ShutdownFirst() { stack.shutdown(); }
+};
+
+void log_key_protection(const HomeConfig& c, SqliteSubscriberStore& store) {
+  const auto stats = store.key_stats();
+  if (c.store.master_key_file.empty()) {
+    spdlog::warn("store.master_key_file is not set: K of {} subscriber(s) stored in clear in {}", stats.plain,
+                 c.store.path.string());
+    return;
+  }
+  spdlog::info("K sealed under the master key {}: {} sealed, {} plain", c.store.master_key_file.string(), stats.sealed,
+               stats.plain);
+  if (stats.plain > 0)
+    spdlog::warn("{} subscriber K still stored in clear: seal them with `home-aaa --config FILE store rekey`",
+                 stats.plain);
+}
+
+}  // namespace
 
 int run_daemon(const std::string& config_path) {
   log::configure_early("home-aaa");
@@ -29,9 +175,16 @@ int run_daemon(const std::string& config_path) {
     auto home_config = parse_home_config(doc);
     log::configure(log_config, "home-aaa");
 
-    SqliteSubscriberStore store(home_config.store.path);
+    SqliteSubscriberStore::Options store_options;
+    store_options.key_protector = key_protector_for(home_config.store.master_key_file);
+    SqliteSubscriberStore store(home_config.store.path, store_options);
+    log_key_protection(home_config, store);
+    std::vector<std::string> warnings;
+    auto wrap_keys = load_wrap_keys(home_config.roaming_partners, warnings);
+    for (const auto& w : warnings) spdlog::warn("{}", w);
     crypto::SystemRandom random;
-    DelegationService service(store, home_config.delegation, home_config.roaming_partners, random);
+    DelegationService service(store, store, home_config.delegation, home_config.roaming_partners, random, system_now,
+                              std::move(wrap_keys));
 
     diameter::StackOptions options;
     options.program = "home-aaa";
@@ -42,7 +195,14 @@ int run_daemon(const std::string& config_path) {
 
     diameter::Stack stack(std::move(options));
     stack.advertise(apps::DelegationApp::kApplicationName, apps::DelegationApp::kVendorName);
-    const DelegationPath path(stack, service);
+    DiameterVisitedLink link(stack, kVisitedAnswerTimeout);
+    VisitedOutbox::Options outbox_options;
+    outbox_options.answer_timeout = kVisitedAnswerTimeout;
+    outbox_options.batch = kPollBatch;
+    VisitedOutbox outbox(store, service, link, outbox_options, system_now, log_outbox_event);
+    ControlLoop loop(stack.timers(), service, outbox);
+    const DelegationPath path(stack, service, [&loop] { loop.wake(); });
+    const ShutdownFirst shutdown_first{stack};
     stack.start();
     spdlog::info("store {}; {} roaming partner(s)", home_config.store.path.string(),
                  home_config.roaming_partners.all().size());

@@ -26,10 +26,31 @@ void log_outcome(const char* what, const std::string& nai, const diameter::Messa
 
 }  // namespace
 
-DelegationPath::DelegationPath(diameter::Stack& stack, const DelegationService& service) : service_(service) {
+apps::TskVector to_tsk_vector(IssuedVector v) {
+  apps::TskVector out;
+  out.rand = std::move(v.rand);
+  out.generation = v.generation;
+  out.lifetime = v.lifetime;
+  out.max_uses = v.max_uses;
+  out.tsk = std::move(v.tsk);
+  out.wrapped_tsk = std::move(v.wrapped_tsk);
+  out.key_wrap_key_id = std::move(v.key_wrap_key_id);
+  return out;
+}
+
+DelegationPath::DelegationPath(diameter::Stack& stack, const DelegationService& service,
+                               std::function<void()> revocations_queued)
+    : service_(service), revocations_queued_(std::move(revocations_queued)) {
   const auto& app = DelegationApp::get();
-  stack.on_request(app.dlr, [this](PendingRequest r) { on_delegation(std::move(r)); });
-  stack.on_request(app.har, [this](PendingRequest r) { on_home_authentication(std::move(r)); });
+  // protocol.md sec. 3: a repeated (Origin-Host, End-to-End-Identifier)
+  // gets the first answer again and changes no state; a retried DLR must
+  // never cost a second key generation. KUR is also idempotent by itself
+  // (recorded once per generation and status), whatever its identifiers.
+  diameter::RequestOptions once;
+  once.detect_duplicates = true;
+  stack.on_request(app.dlr, [this](PendingRequest r) { on_delegation(std::move(r)); }, once);
+  stack.on_request(app.har, [this](PendingRequest r) { on_home_authentication(std::move(r)); }, once);
+  stack.on_request(app.kur, [this](PendingRequest r) { on_key_update_report(std::move(r)); }, once);
 }
 
 std::optional<Outcome> DelegationPath::check_source(const diameter::Message& m) const {
@@ -57,17 +78,16 @@ void DelegationPath::on_delegation(PendingRequest request) const {
   }
   auto result = service_.delegate(d);
   log_outcome("DLR", d.nai, m, result.outcome, result.vector ? result.vector->generation : 0);
+  if (result.revoked) {
+    spdlog::info("DLR nai={}: delegation to {} ({}) revoked (NEW_DELEGATION): DRR queued to {} host(s)", d.nai,
+                 result.revoked->visited_realm, result.revoked->visited_host, result.revocations_queued);
+  }
   request.answer(result.outcome, [&](auto& a) {
     app.answer_header(a);
     if (!result.vector) return;
-    apps::TskVector v;
-    v.rand = result.vector->rand;
-    v.generation = result.vector->generation;
-    v.lifetime = result.vector->lifetime;
-    v.max_uses = result.vector->max_uses;
-    v.tsk = std::move(result.vector->tsk);
-    app.write_vector(a, v);
+    app.write_vector(a, to_tsk_vector(std::move(*result.vector)));
   });
+  if (result.revocations_queued > 0 && revocations_queued_) revocations_queued_();
 }
 
 void DelegationPath::on_home_authentication(PendingRequest request) const {
@@ -98,6 +118,40 @@ void DelegationPath::on_home_authentication(PendingRequest request) const {
     app.answer_header(a);
     if (result.home_auth) a.add(app.home_auth_data, crypto::ByteView(*result.home_auth));
   });
+}
+
+void DelegationPath::on_key_update_report(PendingRequest request) const {
+  const auto& app = DelegationApp::get();
+  const auto& m = request.request();
+  AvpReader avps(m);
+  KeyUpdateRequest k;
+  k.nai = avps.utf8(app.user_name);
+  k.origin_host = m.origin_host();
+  k.origin_realm = m.origin_realm();
+  k.generation = avps.u32(app.key_generation);
+  const auto status = avps.i32(app.key_update_status);
+  // sec. 3, Key-Update-Status: 0 UPDATED, 1 REJECTED_BY_MN, 2 ABANDONED.
+  if (avps.ok() && (status < 0 || status > 2))
+    avps.fail(diameter::ResultCode::InvalidAvpValue, "Key-Update-Status " + std::to_string(status) + " is not defined");
+  k.status = static_cast<KeyUpdateStatus>(status);
+  if (!avps.ok()) {
+    log_outcome("KUR", k.nai, m, avps.failure());
+    request.answer(avps.failure(), [&](auto& a) { app.answer_header(a); });
+    return;
+  }
+  if (auto refused = check_source(m)) {
+    log_outcome("KUR", k.nai, m, *refused);
+    request.answer(*refused, [&](auto& a) { app.answer_header(a); });
+    return;
+  }
+  const auto result = service_.report_key_update(k);
+  if (result.outcome.is_success()) {
+    spdlog::info("KUR nai={} from={} realm={}: generation={} {}{}", k.nai, m.origin_host(), m.origin_realm(),
+                 k.generation, to_string(k.status), result.repeated ? " (repeated report, already recorded)" : "");
+  } else {
+    log_outcome("KUR", k.nai, m, result.outcome, k.generation);
+  }
+  request.answer(result.outcome, [&](auto& a) { app.answer_header(a); });
 }
 
 }  // namespace roamkey::home

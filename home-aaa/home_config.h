@@ -3,11 +3,14 @@
 // roaming_partners). The shared sections (diameter, log) are the common
 // config's; both read the same YAML root.
 //
-//   store: {path: /var/lib/roamkey/home.db}      # relative: to the config file
-//   delegation: {tsk_lifetime: 3600, tsk_max_uses: 0}   # 0 = unlimited
+//   store: {path: /var/lib/roamkey/home.db, master_key_file: master.key}   # relative: to the config file
+//   delegation: {tsk_lifetime: 3600, tsk_max_uses: 0, rotation_interval: 0}   # 0 = unlimited / never
 //   roaming_partners:
 //     - realm: visited.example
 //       peers: [aaa.visited.example]
+//       delegation: {rotation_interval: 900}      # overrides the keys it names
+//       keks: [{id: "2026-a", key_file: keks/visited-2026a.key}]
+//       wrap_with: "2026-a"                       # TSKs to this partner only wrapped
 
 #include <yaml-cpp/yaml.h>
 
@@ -21,6 +24,9 @@ namespace roamkey::home {
 
 struct StoreConfig {
   std::filesystem::path path;
+  // Empty: K stored as is. Otherwise K is sealed under the 32-byte key in
+  // this file (master_key.h checks its permissions when it is read).
+  std::filesystem::path master_key_file;
 };
 
 struct HomeConfig {

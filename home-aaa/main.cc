@@ -33,6 +33,9 @@ struct Options {
   bool no_roaming = false;
   bool json = false;
   std::string import_file;
+  std::string master_key_file;
+  std::string new_master_key_file;
+  std::string cause = "administrative";
 };
 
 // Wipes the --key argument wherever we hold it (CLI11 keeps its own copy,
@@ -63,8 +66,10 @@ cli::Context context_from_options(const Options& o) {
     const auto home = parse_home_config(roamkey::config::load(o.config));
     c.store_path = home.store.path;
     c.partners = home.roaming_partners;
+    c.master_key_file = home.store.master_key_file;
   }
   if (!o.store.empty()) c.store_path = o.store;
+  if (!o.master_key_file.empty()) c.master_key_file = o.master_key_file;
   if (c.store_path.empty()) throw UsageError("no subscriber store: give --store PATH or --config FILE");
   return c;
 }
@@ -85,6 +90,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.add_option("-c,--config", o.config, "configuration file (YAML); its store.path locates the store");
   app.add_option("--store", o.store, "subscriber store file; overrides store.path of --config");
+  app.add_option("--master-key-file", o.master_key_file,
+                 "the key K is sealed under in the store (mode 0600); overrides store.master_key_file of --config. "
+                 "Read only by the commands that read or write K (subscriber add/import, store rekey/info)");
 
   auto* run = app.add_subcommand("run", "run the daemon (needs --config)");
 
@@ -112,12 +120,18 @@ int main(int argc, char** argv) {
   nai_option(show, o);
   show->add_flag("--json", o.json, "as a JSON object");
 
-  auto* bar = nai_option(subscriber->add_subcommand("bar", "suspend a subscriber (delegations answer 5403)"), o);
+  auto* bar = nai_option(
+      subscriber->add_subcommand("bar", "suspend a subscriber (delegations answer 5403) and revoke its active "
+                                        "delegation (DRR, SUBSCRIPTION_WITHDRAWN)"),
+      o);
   auto* unbar = nai_option(subscriber->add_subcommand("unbar", "lift a suspension"), o);
   auto* remove = nai_option(
-      subscriber->add_subcommand("remove", "delete a subscriber and its vector records (its generation is kept)"), o);
+      subscriber->add_subcommand("remove", "delete a subscriber and its vector records (its generation is kept) and "
+                                           "revoke its active delegation (DRR, SUBSCRIPTION_WITHDRAWN)"),
+      o);
 
-  auto* roam = subscriber->add_subcommand("roam", "replace where a subscriber may roam");
+  auto* roam = subscriber->add_subcommand(
+      "roam", "replace where a subscriber may roam (revokes the active delegation if its realm is no longer allowed)");
   nai_option(roam, o);
   auto* roam_realm = roam->add_option("--realm", o.realms, "a visited realm the subscriber may roam to (repeatable)");
   auto* roam_all = roam->add_flag("--all-partners", o.all_partners, "every roaming partner");
@@ -126,9 +140,44 @@ int main(int argc, char** argv) {
   roam_none->excludes(roam_realm);
   roam_none->excludes(roam_all);
 
-  auto* delegations = app.add_subcommand("delegations", "list the vectors issued for a subscriber (never keys)");
+  auto* delegations = app.add_subcommand(
+      "delegations", "a subscriber's active delegation, the generation its mobile holds, the vectors issued, "
+                     "revocations and key pushes with attempts and last error, key-update reports (never keys)");
   nai_option(delegations, o);
-  delegations->add_flag("--json", o.json, "one JSON object per line");
+  delegations->add_flag("--json", o.json, "as one JSON object (\"vectors\": the issued vectors)");
+
+  auto* revoke = app.add_subcommand(
+      "revoke", "revoke a subscriber's active delegation: the daemon sends a DRR to each visited host holding it, "
+                "retrying until it is answered; works whether or not the daemon runs");
+  nai_option(revoke, o);
+  revoke->add_option("--cause", o.cause, "Revocation-Cause (default administrative)")
+      ->check(CLI::IsMember({"administrative", "subscription-withdrawn", "key-compromised"}));
+
+  auto* rotate = app.add_subcommand(
+      "rotate", "force a key rotation: the daemon issues the next generation of the active delegation and pushes "
+                "it (KPR) to the visited host, which offers it to the mobile at its next authentication");
+  nai_option(rotate, o);
+
+  auto* store = app.add_subcommand("store", "maintain the subscriber store");
+  store->require_subcommand(1);
+  auto* rekey = store->add_subcommand(
+      "rekey", "seal every K under a master key (AES-256-GCM), crash-safe: one transaction");
+  rekey->add_option("--new-master-key-file", o.new_master_key_file,
+                    "re-seal every K under the key in this file (mode 0600); without it, seal the K still in clear "
+                    "under the configured store.master_key_file");
+  rekey->footer(
+      "To change the master key:\n"
+      "  1. make the new key: (umask 077; openssl rand -hex 32 > NEW.key)\n"
+      "  2. stop home-aaa (a running daemon keeps the old key and cannot read K sealed under the new one)\n"
+      "  3. home-aaa --config FILE store rekey --new-master-key-file NEW.key\n"
+      "  4. set store.master_key_file: NEW.key in FILE and start home-aaa\n"
+      "  5. destroy the old key file once home-aaa runs with the new one\n"
+      "Until step 3 completes every K stays under the old key, whatever happens (error, crash, power loss).\n"
+      "A store and a master key that do not match are refused at start-up.\n"
+      "To seal a store that holds K in clear: set store.master_key_file (new K are then sealed), then run\n"
+      "  home-aaa --config FILE store rekey");
+  auto* info = store->add_subcommand("info", "schema version and how K are kept (sealed, in clear, master key)");
+  info->add_flag("--json", o.json, "as a JSON object");
 
   try {
     app.parse(argc, argv);
@@ -141,6 +190,8 @@ int main(int argc, char** argv) {
   try {
     if (*run) {
       if (o.config.empty()) throw UsageError("run: --config FILE is required");
+      if (!o.store.empty() || !o.master_key_file.empty())
+        throw UsageError("run: the store and its master key come from --config (store.path, store.master_key_file)");
       return roamkey::home::run_daemon(o.config);
     }
     const auto c = context_from_options(o);
@@ -164,6 +215,16 @@ int main(int argc, char** argv) {
       cli::set_roaming(c, o.nai, roaming_from_options(o));
     } else if (*delegations) {
       cli::list_delegations(c, o.nai, o.json);
+    } else if (*revoke) {
+      const auto cause = cli::revocation_cause_from(o.cause);
+      if (!cause) throw UsageError("revoke: unknown --cause " + o.cause);
+      cli::revoke(c, o.nai, *cause);
+    } else if (*rotate) {
+      cli::rotate(c, o.nai);
+    } else if (*rekey) {
+      cli::rekey_store(c, o.new_master_key_file);
+    } else if (*info) {
+      cli::store_info(c, o.json);
     }
     return cli::kExitOk;
   } catch (const UsageError& e) {

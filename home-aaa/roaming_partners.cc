@@ -13,6 +13,15 @@ RoamingPartners::RoamingPartners(std::vector<RoamingPartner> partners) : partner
     if (p.peers.empty()) throw std::invalid_argument("roaming partner " + p.realm + " has no peers");
     p.realm = lower_ascii(p.realm);
     for (auto& peer : p.peers) peer = lower_ascii(peer);
+    for (std::size_t i = 0; i < p.keks.size(); ++i) {
+      if (p.keks[i].id.empty()) throw std::invalid_argument("roaming partner " + p.realm + " has a KEK without id");
+      for (std::size_t j = i + 1; j < p.keks.size(); ++j)
+        if (p.keks[i].id == p.keks[j].id)
+          throw std::invalid_argument("roaming partner " + p.realm + " lists KEK " + p.keks[i].id + " twice");
+    }
+    if (!p.wrap_with.empty() &&
+        std::none_of(p.keks.begin(), p.keks.end(), [&](const KekConfig& k) { return k.id == p.wrap_with; }))
+      throw std::invalid_argument("roaming partner " + p.realm + ": wrap_with " + p.wrap_with + " names no KEK");
   }
   for (std::size_t i = 0; i < partners_.size(); ++i)
     for (std::size_t j = i + 1; j < partners_.size(); ++j)

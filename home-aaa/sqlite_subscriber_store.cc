@@ -9,17 +9,24 @@
 #include <limits>
 #include <sstream>
 
+#include "crypto/hmac.h"
 #include "nai.h"
 #include "store_schema.h"
+#include "store_time.h"
 
 namespace roamkey::home {
 
 namespace {
 
+using store_time::seconds;
+using store_time::timestamp;
+
 constexpr std::int64_t kMaxGeneration = std::numeric_limits<std::uint32_t>::max();
 
-std::int64_t seconds(Timestamp t) { return t.time_since_epoch().count(); }
-Timestamp timestamp(std::int64_t s) { return Timestamp(std::chrono::seconds(s)); }
+// store_meta names (store_schema.cc, version 2).
+constexpr std::string_view kMasterKeyCheck = "master_key_check";
+constexpr std::string_view kPlainKRefused = "plain_k_refused";
+constexpr std::size_t kRekeyPage = 500;
 
 std::string_view status_text(SubscriberStatus s) { return to_string(s); }
 
@@ -69,11 +76,12 @@ std::vector<std::string> split_realms(const std::string& joined) {
   return out;
 }
 
-// Columns 0-7 of every subscriber SELECT below.
+// Columns 0-9 of every subscriber SELECT below.
 constexpr const char* kSubscriberColumns =
     "s.nai, s.status, s.roam_all, s.last_generation, s.created_at, s.updated_at, "
     "(SELECT group_concat(r.realm, ' ') FROM subscriber_realms r WHERE r.subscriber_id = s.id), "
-    "(SELECT count(*) FROM issued_vectors v WHERE v.subscriber_id = s.id)";
+    "(SELECT count(*) FROM issued_vectors v WHERE v.subscriber_id = s.id), "
+    "s.mobile_generation, s.mobile_generation_at";
 
 Subscriber read_subscriber(sqlite::Statement& q) {
   Subscriber s;
@@ -85,6 +93,8 @@ Subscriber read_subscriber(sqlite::Statement& q) {
   s.created_at = timestamp(q.integer(4));
   s.updated_at = timestamp(q.integer(5));
   s.vectors_issued = static_cast<std::uint64_t>(q.integer(7));
+  s.mobile_generation = static_cast<std::uint32_t>(q.integer(8));
+  if (!q.is_null(9)) s.mobile_generation_at = timestamp(q.integer(9));
   return s;
 }
 
@@ -99,13 +109,13 @@ VectorRecord read_vector(sqlite::Statement& q) {
   return v;
 }
 
-// Column 8 is the canonical NAI (the list cursor).
+// Column 10 is the canonical NAI (the list cursor).
 const std::string& select_subscriber_sql() {
   static const std::string sql = std::string("SELECT ") + kSubscriberColumns + ", s.nai_key FROM subscribers s ";
   return sql;
 }
 
-// Columns 9 and 10 are K's scheme and blob: only for get_with_key, so that
+// Columns 11 and 12 are K's scheme and blob: only for get_with_key, so that
 // no other query pulls K into memory.
 const std::string& select_subscriber_with_key_sql() {
   static const std::string sql =
@@ -123,6 +133,7 @@ struct SqliteSubscriberStore::Validated {
   SubscriberStatus status;
   bool roam_all;
   std::vector<std::string> realms;
+  crypto::Bytes key_check = {};  // of the protector that made `blob`
 };
 
 SqliteSubscriberStore::SqliteSubscriberStore(const std::filesystem::path& path)
@@ -134,6 +145,168 @@ SqliteSubscriberStore::SqliteSubscriberStore(const std::filesystem::path& path, 
   sqlite3_busy_timeout(db_.handle(), static_cast<int>(options.busy_timeout.count()));
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   schema::prepare(db_, seconds(now));
+  check_key_access(options.require_key_access);
+}
+
+std::optional<crypto::Bytes> SqliteSubscriberStore::meta(std::string_view name) {
+  auto q = db_.query("SELECT value FROM store_meta WHERE name = ?1");
+  q->bind(1, name);
+  if (!q->step()) return std::nullopt;
+  return q->blob(0);
+}
+
+void SqliteSubscriberStore::set_meta(std::string_view name, crypto::ByteView value) {
+  auto q = db_.query(
+      "INSERT INTO store_meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value");
+  q->bind(1, name).bind_blob(2, value).run();
+}
+
+void SqliteSubscriberStore::erase_meta(std::string_view name) {
+  auto q = db_.query("DELETE FROM store_meta WHERE name = ?1");
+  q->bind(1, name).run();
+}
+
+// The store remembers the check value of the master key its K are sealed
+// under, so that a wrong key is a start-up error and not a 5012 on every
+// DLR. A store first opened with a master key is bound to it here; if it
+// has no check value yet (sealed before version 2 kept one), one sealed row
+// must open with the key first.
+void SqliteSubscriberStore::check_key_access(bool require_key_access) {
+  const auto mismatch = [&] {
+    return StoreError(db_.path().string() +
+                      ": the master key does not match this store: its K are sealed under another master key. "
+                      "Give the key file the store was created or last re-keyed with (store.master_key_file)");
+  };
+  const auto mine = protector_->key_check();
+  std::lock_guard lock(mutex_);
+  auto stored = meta(kMasterKeyCheck);
+  sealed_store_ = stored.has_value();
+  plain_refused_ = meta(kPlainKRefused).has_value();
+  if (mine.empty()) {
+    if (sealed_store_ && require_key_access)
+      throw StoreError(db_.path().string() +
+                       ": the K in this store are sealed under a master key: configure store.master_key_file "
+                       "(or give --master-key-file)");
+    return;
+  }
+  if (stored && !crypto::constant_time_equal(*stored, mine)) throw mismatch();
+  if (stored && plain_refused_) return;
+
+  sqlite::Transaction tx(db_);
+  stored = meta(kMasterKeyCheck);  // again, under the write lock
+  if (stored && !crypto::constant_time_equal(*stored, mine)) throw mismatch();
+  if (!stored) {
+    auto q = db_.query("SELECT nai_key, k_blob FROM subscribers WHERE k_scheme = ?1 LIMIT 1");
+    q->bind(1, static_cast<std::int64_t>(KeyScheme::Aes256GcmMasterKey));
+    if (q->step()) {
+      const auto blob = q->secret(1);
+      if (!protector_->unprotect(KeyScheme::Aes256GcmMasterKey, blob.view(), q->text(0))) throw mismatch();
+    }
+  }
+  bool all_sealed = false;
+  {
+    auto q = db_.query("SELECT NOT EXISTS (SELECT 1 FROM subscribers WHERE k_scheme = ?1)");
+    q->bind(1, static_cast<std::int64_t>(KeyScheme::Plain));
+    all_sealed = q->step() && q->integer(0) != 0;
+  }
+  set_meta(kMasterKeyCheck, mine);
+  if (all_sealed) set_meta(kPlainKRefused, crypto::Bytes{1});
+  tx.commit();
+  sealed_store_ = true;
+  plain_refused_ = all_sealed;
+}
+
+crypto::SecretBytes SqliteSubscriberStore::open_k(KeyScheme scheme, crypto::ByteView blob, const std::string& nai_key,
+                                                  const std::string& nai) const {
+  if (scheme != KeyScheme::Plain && protector_->scheme() == KeyScheme::Plain)
+    throw StoreError(db_.path().string() + ": K of " + nai +
+                     " cannot be read: it is sealed under a master key; configure store.master_key_file (or give "
+                     "--master-key-file)");
+  if (scheme == KeyScheme::Plain && plain_refused_)
+    throw StoreError(db_.path().string() + ": K of " + nai +
+                     " is stored in clear in a store whose K are all sealed: refused (the row was changed "
+                     "outside home-aaa)");
+  auto k = protector_->unprotect(scheme, blob, nai_key);
+  if (!k || k->size() != kKeyLength)
+    throw StoreError(db_.path().string() + ": K of " + nai + " cannot be read (key scheme " +
+                     std::to_string(static_cast<std::uint32_t>(scheme)) +
+                     (scheme == KeyScheme::Aes256GcmMasterKey ? ": wrong master key or altered row)" : ")"));
+  return std::move(*k);
+}
+
+SqliteSubscriberStore::RekeyResult SqliteSubscriberStore::rekey(std::shared_ptr<const KeyProtector> target) {
+  if (!target) throw std::invalid_argument("rekey: no target key protector");
+  struct Row {
+    std::int64_t id;
+    std::string nai_key;
+    std::string nai;
+    KeyScheme scheme;
+    crypto::SecretBytes blob;
+  };
+  RekeyResult result;
+  std::lock_guard lock(mutex_);
+  const auto check = target->key_check();
+  {
+    // One transaction: until COMMIT the file holds the old blobs and the old
+    // check value, whatever happens to this process.
+    sqlite::Transaction tx(db_);
+    std::int64_t after = 0;
+    for (;;) {
+      std::vector<Row> rows;
+      {
+        auto q = db_.query(
+            "SELECT id, nai_key, nai, k_scheme, k_blob FROM subscribers WHERE id > ?1 ORDER BY id LIMIT ?2");
+        q->bind(1, after).bind(2, static_cast<std::int64_t>(kRekeyPage));
+        while (q->step())
+          rows.push_back({q->integer(0), q->text(1), q->text(2), static_cast<KeyScheme>(q->integer(3)), q->secret(4)});
+      }
+      if (rows.empty()) break;
+      for (const auto& row : rows) {
+        const auto k = open_k(row.scheme, row.blob.view(), row.nai_key, row.nai);
+        const auto blob = target->protect(k.view(), row.nai_key);
+        auto q = db_.query("UPDATE subscribers SET k_scheme = ?1, k_blob = ?2 WHERE id = ?3");
+        q->bind(1, static_cast<std::int64_t>(target->scheme())).bind_blob(2, blob.view()).bind(3, row.id).run();
+        ++result.rekeyed;
+      }
+      after = rows.back().id;
+    }
+    if (check.empty()) {
+      erase_meta(kMasterKeyCheck);
+      erase_meta(kPlainKRefused);
+    } else {
+      set_meta(kMasterKeyCheck, check);
+      set_meta(kPlainKRefused, crypto::Bytes{1});
+    }
+    tx.commit();
+  }
+  protector_ = std::move(target);
+  sealed_store_ = !check.empty();
+  plain_refused_ = !check.empty();
+  // The old blobs are still in frames of the write-ahead log: copy the new
+  // pages into the database file and empty the log (secure_delete already
+  // zeroes what the database file frees).
+  int log_frames = 0;
+  int checkpointed = 0;
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed);
+  result.wal_truncated = rc == SQLITE_OK;
+  return result;
+}
+
+KeyStats SqliteSubscriberStore::key_stats() {
+  KeyStats stats;
+  std::lock_guard lock(mutex_);
+  {
+    auto q = db_.query("SELECT k_scheme, count(*) FROM subscribers GROUP BY k_scheme");
+    while (q->step()) {
+      const auto n = static_cast<std::uint64_t>(q->integer(1));
+      if (q->integer(0) == static_cast<std::int64_t>(KeyScheme::Plain)) stats.plain += n;
+      else stats.sealed += n;
+    }
+  }
+  stats.master_key_check = meta(kMasterKeyCheck).has_value();
+  stats.plain_refused = meta(kPlainKRefused).has_value();
+  return stats;
 }
 
 int SqliteSubscriberStore::schema_version() {
@@ -141,18 +314,29 @@ int SqliteSubscriberStore::schema_version() {
   return schema::version(db_);
 }
 
-SqliteSubscriberStore::Validated SqliteSubscriberStore::validate(const NewSubscriber& s) const {
+SqliteSubscriberStore::Validated SqliteSubscriberStore::validate(const NewSubscriber& s) {
   auto key = canonical_nai(s.nai);
   if (!key) throw std::invalid_argument("not a valid NAI (user@realm): " + s.nai);
   if (s.k.size() != kKeyLength) throw std::invalid_argument("K of " + s.nai + " must be 32 bytes");
+  // A snapshot: rekey() may swap the protector; sealing runs unlocked.
+  std::shared_ptr<const KeyProtector> protector;
+  {
+    std::lock_guard lock(mutex_);
+    if (sealed_store_ && protector_->scheme() == KeyScheme::Plain)
+      throw StoreError(db_.path().string() +
+                       ": the K in this store are sealed under a master key: configure store.master_key_file "
+                       "(or give --master-key-file) to add subscribers");
+    protector = protector_;
+  }
   Validated v{s.nai,
               std::move(*key),
-              protector_->scheme(),
+              protector->scheme(),
               {},
               s.status,
               s.roaming.all_partners,
               s.roaming.all_partners ? std::vector<std::string>{} : normalized_realms(s.roaming.realms)};
-  v.blob = protector_->protect(s.k.view(), v.key);
+  v.blob = protector->protect(s.k.view(), v.key);
+  v.key_check = protector->key_check();
   return v;
 }
 
@@ -175,6 +359,12 @@ void SqliteSubscriberStore::write_realms(std::int64_t id, const RoamingScope& ro
 }
 
 void SqliteSubscriberStore::insert(const Validated& v, std::size_t index, Timestamp now) {
+  // Another process may have re-keyed the store since the blob was sealed
+  // (outside the transaction): such a row could never be opened.
+  if (meta(kMasterKeyCheck).value_or(crypto::Bytes{}) != v.key_check)
+    throw StoreError(db_.path().string() +
+                     ": the store's master key changed meanwhile (store rekey): nothing added; run the command "
+                     "again with the new master key");
   if (id_of(v.key)) throw DuplicateSubscriber(v.nai, index);
   std::int64_t generation = 0;
   {
@@ -240,13 +430,9 @@ std::optional<SubscriberWithKey> SqliteSubscriberStore::get_with_key(std::string
   if (!q->step()) return std::nullopt;
   auto& row = *q;
   SubscriberWithKey out{read_subscriber(row), {}};
-  const auto scheme = static_cast<KeyScheme>(row.integer(9));
-  const auto blob = row.secret(10);
-  auto k = protector_->unprotect(scheme, blob.view(), *key);
-  if (!k || k->size() != kKeyLength)
-    throw StoreError(db_.path().string() + ": K of " + out.subscriber.nai + " cannot be read (key scheme " +
-                     std::to_string(static_cast<std::uint32_t>(scheme)) + ")");
-  out.k = std::move(*k);
+  const auto scheme = static_cast<KeyScheme>(row.integer(11));
+  const auto blob = row.secret(12);
+  out.k = open_k(scheme, blob.view(), *key, out.subscriber.nai);
   return out;
 }
 
@@ -265,7 +451,7 @@ SubscriberPage SqliteSubscriberStore::list(std::string_view after, std::size_t l
       break;
     }
     page.subscribers.push_back(read_subscriber(*q));
-    last_key = q->text(8);
+    last_key = q->text(10);
   }
   return page;
 }
@@ -274,9 +460,17 @@ bool SqliteSubscriberStore::set_status(std::string_view nai, SubscriberStatus st
   const auto key = canonical_nai(nai);
   if (!key) return false;
   std::lock_guard lock(mutex_);
-  auto q = db_.query("UPDATE subscribers SET status = ?1, updated_at = ?2 WHERE nai_key = ?3");
-  q->bind(1, status_text(status)).bind(2, seconds(now)).bind(3, *key).run();
-  return sqlite3_changes(db_.handle()) > 0;
+  sqlite::Transaction tx(db_);
+  const auto id = id_of(*key);
+  if (!id) return false;
+  {
+    auto q = db_.query("UPDATE subscribers SET status = ?1, updated_at = ?2 WHERE id = ?3");
+    q->bind(1, status_text(status)).bind(2, seconds(now)).bind(3, *id).run();
+  }
+  if (status == SubscriberStatus::Barred)
+    revoke_locked(*id, RevocationCause::SubscriptionWithdrawn, "subscriber barred", now);
+  tx.commit();
+  return true;
 }
 
 bool SqliteSubscriberStore::set_roaming(std::string_view nai, const RoamingScope& roaming, Timestamp now) {
@@ -293,6 +487,16 @@ bool SqliteSubscriberStore::set_roaming(std::string_view nai, const RoamingScope
     q->bind(1, std::int64_t{scope.all_partners ? 1 : 0}).bind(2, seconds(now)).bind(3, *id).run();
   }
   write_realms(*id, scope);
+  {
+    std::optional<std::string> realm;
+    {
+      auto q = db_.query("SELECT visited_realm FROM delegations WHERE subscriber_id = ?1 AND ended_at IS NULL");
+      q->bind(1, *id);
+      if (q->step()) realm = q->text(0);
+    }
+    if (realm && !scope.allows(*realm))
+      revoke_locked(*id, RevocationCause::SubscriptionWithdrawn, "roaming to " + *realm + " withdrawn", now);
+  }
   tx.commit();
   return true;
 }
@@ -311,6 +515,8 @@ bool SqliteSubscriberStore::remove(std::string_view nai, Timestamp now) {
     id = q->integer(0);
     generation = q->integer(1);
   }
+  // Queued before the row goes: revocations outlive the subscriber.
+  revoke_locked(id, RevocationCause::SubscriptionWithdrawn, "subscriber removed", now);
   {
     auto q = db_.query(
         "INSERT INTO retired_subscribers (nai_key, last_generation, removed_at) VALUES (?1, ?2, ?3) "
@@ -326,34 +532,31 @@ bool SqliteSubscriberStore::remove(std::string_view nai, Timestamp now) {
   return true;
 }
 
-std::optional<std::uint32_t> SqliteSubscriberStore::issue_vector(const IssueRequest& r) {
+std::optional<SqliteSubscriberStore::Issued> SqliteSubscriberStore::issue_locked(const IssueRequest& r,
+                                                                                 const std::string& nai_key) {
   if (r.rand.size() != kRandLength) throw std::invalid_argument("RAND must be 16 bytes");
-  const auto key = canonical_nai(r.nai);
-  if (!key) return std::nullopt;
-  const auto realm = lower_ascii(r.visited_realm);
-  const auto host = lower_ascii(r.visited_host);
-  std::lock_guard lock(mutex_);
-  sqlite::Transaction tx(db_);
   std::int64_t id = 0;
   std::int64_t generation = 0;
   {
     auto q = db_.query(
         "UPDATE subscribers SET last_generation = last_generation + 1 "
         "WHERE nai_key = ?1 AND last_generation < ?2 RETURNING id, last_generation");
-    q->bind(1, *key).bind(2, kMaxGeneration);
+    q->bind(1, nai_key).bind(2, kMaxGeneration);
     if (q->step()) {
       id = q->integer(0);
       generation = q->integer(1);
     }
   }
   if (generation == 0) {
-    if (!id_of(*key)) return std::nullopt;
+    if (!id_of(nai_key)) return std::nullopt;
     throw StoreError(db_.path().string() + ": key generation space exhausted for " + std::string(r.nai));
   }
   {
     auto q = db_.query(
         "INSERT INTO issued_vectors (subscriber_id, generation, rand, visited_realm, visited_host, issued_at, "
         "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    const auto realm = lower_ascii(r.visited_realm);
+    const auto host = lower_ascii(r.visited_host);
     q->bind(1, id)
         .bind(2, generation)
         .bind_blob(3, r.rand)
@@ -363,8 +566,19 @@ std::optional<std::uint32_t> SqliteSubscriberStore::issue_vector(const IssueRequ
         .bind(7, seconds(r.now) + static_cast<std::int64_t>(r.lifetime))
         .run();
   }
+  return Issued{id, static_cast<std::uint32_t>(generation)};
+}
+
+std::optional<std::uint32_t> SqliteSubscriberStore::issue_vector(const IssueRequest& r) {
+  if (r.rand.size() != kRandLength) throw std::invalid_argument("RAND must be 16 bytes");
+  const auto key = canonical_nai(r.nai);
+  if (!key) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  sqlite::Transaction tx(db_);
+  const auto issued = issue_locked(r, *key);
+  if (!issued) return std::nullopt;
   tx.commit();
-  return static_cast<std::uint32_t>(generation);
+  return issued->generation;
 }
 
 std::optional<VectorRecord> SqliteSubscriberStore::find_issued(std::string_view nai, std::uint32_t generation) {

@@ -1,5 +1,6 @@
 #include "store_schema.h"
 
+#include <stdexcept>
 #include <string>
 
 #include "subscriber_store.h"
@@ -64,6 +65,113 @@ CREATE TABLE retired_subscribers (
   removed_at      INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 )sql",
+    // Version 2: keys at rest, delegations, revocation and rotation (issue 3).
+    R"sql(
+-- Store-wide facts. 'master_key_check': HMAC-SHA-256 of a fixed label under
+-- the master key K is sealed with (never the key), so that a wrong key is
+-- refused at open. 'plain_k_refused': every K is sealed; a plain blob is
+-- then tampering, not a row waiting for `store rekey`.
+CREATE TABLE store_meta (
+  name  TEXT NOT NULL PRIMARY KEY,
+  value BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- The highest generation a visited domain reported UPDATED (KUR).
+ALTER TABLE subscribers ADD COLUMN mobile_generation INTEGER NOT NULL DEFAULT 0
+  CHECK (mobile_generation BETWEEN 0 AND 4294967295);
+ALTER TABLE subscribers ADD COLUMN mobile_generation_at INTEGER;
+
+-- Each subscriber's latest delegation (protocol.md sec. 3: at most one
+-- active). generation, issued_at and expires_at are those of the latest
+-- vector issued within it (DLR or rotation). ended_at set: revoked or gone.
+CREATE TABLE delegations (
+  subscriber_id    INTEGER NOT NULL PRIMARY KEY REFERENCES subscribers(id) ON DELETE CASCADE,
+  user_name        TEXT    NOT NULL,
+  visited_realm    TEXT    NOT NULL,
+  visited_host     TEXT    NOT NULL,
+  first_generation INTEGER NOT NULL,
+  generation       INTEGER NOT NULL,
+  started_at       INTEGER NOT NULL,
+  issued_at        INTEGER NOT NULL,
+  expires_at       INTEGER NOT NULL,
+  ended_at         INTEGER,
+  end_reason       TEXT
+) STRICT;
+CREATE INDEX delegations_rotation ON delegations (visited_realm, issued_at) WHERE ended_at IS NULL;
+
+-- DRRs owed to visited hosts. Not tied to the subscriber row: removing a
+-- subscriber is itself a reason to revoke.
+CREATE TABLE revocations (
+  id              INTEGER PRIMARY KEY,
+  nai             TEXT    NOT NULL,
+  nai_key         TEXT    NOT NULL,
+  user_name       TEXT    NOT NULL,
+  visited_realm   TEXT    NOT NULL,
+  visited_host    TEXT    NOT NULL,
+  cause           INTEGER NOT NULL CHECK (cause BETWEEN 0 AND 3),
+  generation      INTEGER,
+  created_at      INTEGER NOT NULL,
+  give_up_at      INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT,
+  state           TEXT    NOT NULL CHECK (state IN ('pending', 'delivered', 'abandoned')),
+  finished_at     INTEGER
+) STRICT;
+CREATE INDEX revocations_due ON revocations (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX revocations_by_nai ON revocations (nai_key, id);
+
+-- Rotated generations pushed (KPR) to the host of the active delegation.
+-- RAND is the issued vector's; the TSK is derived again at send time.
+CREATE TABLE key_pushes (
+  id              INTEGER PRIMARY KEY,
+  subscriber_id   INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+  generation      INTEGER NOT NULL,
+  user_name       TEXT    NOT NULL,
+  visited_realm   TEXT    NOT NULL,
+  visited_host    TEXT    NOT NULL,
+  lifetime        INTEGER NOT NULL,
+  max_uses        INTEGER,
+  created_at      INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT,
+  state           TEXT    NOT NULL CHECK (state IN ('sending', 'pending', 'updated', 'rejected', 'gone', 'failed',
+                                                    'superseded', 'expired')),
+  finished_at     INTEGER,
+  UNIQUE (subscriber_id, generation),
+  FOREIGN KEY (subscriber_id, generation) REFERENCES issued_vectors (subscriber_id, generation) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX key_pushes_due ON key_pushes (next_attempt_at) WHERE state = 'sending';
+
+-- KURs, one row per (subscriber, generation, status): a retried report
+-- only counts up (protocol.md sec. 3, repeated KURs are handled as one).
+CREATE TABLE key_update_reports (
+  subscriber_id     INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+  generation        INTEGER NOT NULL,
+  status            INTEGER NOT NULL CHECK (status BETWEEN 0 AND 2),
+  visited_realm     TEXT    NOT NULL,
+  visited_host      TEXT    NOT NULL,
+  first_reported_at INTEGER NOT NULL,
+  last_reported_at  INTEGER NOT NULL,
+  reports           INTEGER NOT NULL,
+  PRIMARY KEY (subscriber_id, generation, status)
+) STRICT, WITHOUT ROWID;
+
+-- Requests of the operator CLI for the daemon (`home-aaa rotate`).
+CREATE TABLE operator_requests (
+  id           INTEGER PRIMARY KEY,
+  kind         TEXT    NOT NULL CHECK (kind IN ('rotate')),
+  nai          TEXT    NOT NULL,
+  nai_key      TEXT    NOT NULL,
+  requested_at INTEGER NOT NULL,
+  handled_at   INTEGER,
+  result       TEXT
+) STRICT;
+CREATE INDEX operator_requests_open ON operator_requests (id) WHERE handled_at IS NULL;
+CREATE INDEX operator_requests_by_nai ON operator_requests (nai_key, id);
+)sql",
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");
@@ -118,7 +226,8 @@ int version(sqlite::Database& db) {
   return static_cast<int>(single_integer(db, "SELECT coalesce(max(version), 0) FROM schema_version"));
 }
 
-void prepare(sqlite::Database& db, std::int64_t now) {
+void prepare(sqlite::Database& db, std::int64_t now, int target) {
+  if (target < 1 || target > kCurrentVersion) throw std::invalid_argument("no such store schema version");
   check_ours(db);
   set_pragmas(db);
 
@@ -130,7 +239,7 @@ void prepare(sqlite::Database& db, std::int64_t now) {
   };
   const int seen = current();
   too_new(seen);
-  if (seen == kCurrentVersion) return;
+  if (seen >= target) return;
 
   // Re-read under the write lock: another process may have created or
   // migrated the store since.
@@ -139,7 +248,7 @@ void prepare(sqlite::Database& db, std::int64_t now) {
   int v = current();
   too_new(v);
   if (v == 0) db.exec(("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str(), "cannot mark the store");
-  for (; v < kCurrentVersion; ++v) {
+  for (; v < target; ++v) {
     db.exec(kMigrations[v], "cannot migrate the store to schema version " + std::to_string(v + 1));
     auto q = db.query("INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)");
     q->bind(1, std::int64_t{v + 1}).bind(2, now).run();

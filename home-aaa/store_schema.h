@@ -15,13 +15,14 @@ namespace roamkey::home::schema {
 
 // "RKH1" in ASCII: PRAGMA application_id of every RoamKey home store.
 inline constexpr std::int32_t kApplicationId = 0x524B4831;
-inline constexpr int kCurrentVersion = 1;
+inline constexpr int kCurrentVersion = 2;
 
 // Creates the layout in an empty database, migrates an older one, and
 // throws StoreError for a file that is not a RoamKey home store or whose
 // version is newer than kCurrentVersion. Sets the connection's pragmas
-// (WAL, synchronous=FULL, foreign keys, secure delete).
-void prepare(sqlite::Database& db, std::int64_t now);
+// (WAL, synchronous=FULL, foreign keys, secure delete). `target` below
+// kCurrentVersion builds an old layout (for upgrade tests only).
+void prepare(sqlite::Database& db, std::int64_t now, int target = kCurrentVersion);
 
 // The version recorded in the store (for diagnostics and tests).
 int version(sqlite::Database& db);

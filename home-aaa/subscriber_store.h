@@ -69,6 +69,10 @@ struct Subscriber {
   RoamingScope roaming;
   std::uint32_t last_generation = 0;  // 0: no vector issued yet
   std::uint64_t vectors_issued = 0;
+  // The generation the mobile holds as far as the home knows: the highest
+  // one a visited domain reported UPDATED (KUR); 0: none reported.
+  std::uint32_t mobile_generation = 0;
+  std::optional<Timestamp> mobile_generation_at;
   Timestamp created_at{};
   Timestamp updated_at{};
 };
@@ -107,6 +111,9 @@ struct IssueRequest {
   crypto::ByteView rand;   // kRandLength bytes
   std::uint32_t lifetime;  // seconds
   Timestamp now;
+  // The User-Name the visited domain sent (it names the subscriber in later
+  // DRR/KPR); empty: `nai`.
+  std::string_view user_name = {};
 };
 
 struct SubscriberPage {
@@ -133,13 +140,17 @@ class SubscriberStore {
   // (empty: from the beginning); at most `limit` (>= 1) per page.
   virtual SubscriberPage list(std::string_view after, std::size_t limit) = 0;
 
-  // false: no such subscriber.
+  // false: no such subscriber. A store that also keeps delegations
+  // (delegation_store.h) revokes the active one in the same transaction,
+  // with SUBSCRIPTION_WITHDRAWN, when barring, when removing, and when the
+  // new roaming scope no longer allows its realm.
   virtual bool set_status(std::string_view nai, SubscriberStatus status, Timestamp now) = 0;
   virtual bool set_roaming(std::string_view nai, const RoamingScope& roaming, Timestamp now) = 0;
   virtual bool remove(std::string_view nai, Timestamp now) = 0;
 
   // Increments the subscriber's generation and records the vector in one
-  // durable transaction, and returns the new generation; committed before
+  // durable transaction (no delegation bookkeeping: the delegation logic
+  // uses DelegationStore::record_delegation), and returns the new generation; committed before
   // this returns, so before any answer carrying it can leave. nullopt: no
   // such subscriber. Throws StoreError when the generation space (2^32 - 1)
   // is exhausted.

@@ -6,8 +6,10 @@
 
 #include <cstdlib>
 
+#include "crypto/bytes.h"
 #include "crypto/secret.h"
 #include "sqlite_subscriber_store.h"
+#include "store_support.h"
 #include "temp_dir.h"
 
 namespace roamkey::home {
@@ -216,6 +218,227 @@ TEST_F(CliTest, StorePathComesFromTheConfiguration) {
 TEST_F(CliTest, RunNeedsAConfiguration) {
   EXPECT_EQ(run("run").code, 2);
   EXPECT_NE(run("run --config " + quote((dir_ / "absent.yaml").string())).code, 0);
+}
+
+// ---- issue 3: keys at rest, revocation, rotation --------------------------
+
+const std::string kMaster = "8f8e8d8c8b8a898887868584838281807f7e7d7c7b7a79787776757473727170";
+const std::string kNewMaster = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20";
+
+class CliKeysTest : public CliTest {
+ protected:
+  CliKeysTest() {
+    test::write_key_file(dir_ / "master.key", kMaster + "\n");
+    test::write_key_file(dir_ / "new.key", kNewMaster + "\n");
+    dir_.write("home.yaml", "store: {path: home.db, master_key_file: master.key}\n");
+    dir_.write("plain.yaml", "store: {path: home.db}\n");
+  }
+  std::string config(const char* name = "home.yaml") const { return "--config " + quote((dir_ / name).string()); }
+  Outcome with_key(const std::string& args, const std::string& input = "") { return run(config() + " " + args, input); }
+
+  bool file_holds(const std::string& hex) const {
+    const auto bytes = crypto::from_hex(hex);
+    return test::store_files_contain(dir_ / "home.db", bytes);
+  }
+};
+
+TEST_F(CliKeysTest, AddAndImportSealKUnderTheConfiguredMasterKey) {
+  EXPECT_EQ(with_key("subscriber add --nai a@home.example --key " + kK).code, 0);
+  EXPECT_EQ(with_key("subscriber import -", "b@home.example," + kK2 + ",*\n").code, 0);
+  EXPECT_FALSE(file_holds(kK));
+  EXPECT_FALSE(file_holds(kK2));
+  const auto info = with_key("store info");
+  EXPECT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("K sealed:       2"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("K in clear:     0"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("(matches)"), std::string::npos) << info.out;
+  SqliteSubscriberStore::Options o;
+  o.key_protector = std::make_shared<MasterKeyProtector>(crypto::SecretBytes::from_hex(kMaster));
+  SqliteSubscriberStore s(dir_ / "home.db", o);
+  EXPECT_EQ(crypto::to_hex(s.get_with_key("b@home.example")->k.view()), kK2);
+}
+
+TEST_F(CliKeysTest, CommandsThatDoNotTouchKNeedNoMasterKey) {
+  ASSERT_EQ(with_key("subscriber add --nai a@home.example --key " + kK).code, 0);
+  EXPECT_EQ(on_store("subscriber list").code, 0);
+  EXPECT_EQ(on_store("subscriber show --nai a@home.example").code, 0);
+  EXPECT_EQ(on_store("subscriber bar --nai a@home.example").code, 0);
+  const auto add = on_store("subscriber add --nai b@home.example --key " + kK2);
+  EXPECT_EQ(add.code, 1);
+  EXPECT_NE(add.err.find("configure store.master_key_file"), std::string::npos) << add.err;
+  EXPECT_EQ(on_store("--master-key-file " + quote((dir_ / "master.key").string()) +
+                     " subscriber add --nai b@home.example --key " + kK2)
+                .code,
+            0);
+}
+
+TEST_F(CliKeysTest, AWrongOrExposedMasterKeyIsAClearError) {
+  ASSERT_EQ(with_key("subscriber add --nai a@home.example --key " + kK).code, 0);
+  const auto wrong = run(config() + " --master-key-file " + quote((dir_ / "new.key").string()) +
+                         " subscriber add --nai b@home.example --key " + kK2);
+  EXPECT_EQ(wrong.code, 1);
+  EXPECT_NE(wrong.err.find("master key does not match this store"), std::string::npos) << wrong.err;
+  EXPECT_EQ(wrong.err.find(kNewMaster), std::string::npos);
+
+  test::write_key_file(dir_ / "master.key", kMaster, 0640);
+  const auto exposed = with_key("subscriber add --nai b@home.example --key " + kK2);
+  EXPECT_EQ(exposed.code, 1);
+  EXPECT_NE(exposed.err.find("chmod 600"), std::string::npos) << exposed.err;
+  EXPECT_NE(exposed.err.find("master.key"), std::string::npos) << exposed.err;
+  EXPECT_EQ(exposed.err.find(kMaster), std::string::npos);
+}
+
+TEST_F(CliKeysTest, TheDaemonRefusesToStartWithAWrongOrExposedMasterKey) {
+  ASSERT_EQ(with_key("subscriber add --nai a@home.example --key " + kK).code, 0);
+  const std::string diameter = "diameter: {identity: aaa.home.example, realm: home.example}\n";
+  dir_.write("wrong.yaml", diameter + "store: {path: home.db, master_key_file: new.key}\n");
+  const auto wrong = run(config("wrong.yaml") + " run");
+  EXPECT_EQ(wrong.code, 1);
+  EXPECT_NE(wrong.err.find("master key does not match this store"), std::string::npos) << wrong.err;
+  dir_.write("none.yaml", diameter + "store: {path: home.db}\n");
+  const auto none = run(config("none.yaml") + " run");
+  EXPECT_EQ(none.code, 1);
+  EXPECT_NE(none.err.find("configure store.master_key_file"), std::string::npos) << none.err;
+  test::write_key_file(dir_ / "master.key", kMaster, 0604);
+  dir_.write("exposed.yaml", diameter + "store: {path: home.db, master_key_file: master.key}\n");
+  const auto exposed = run(config("exposed.yaml") + " run");
+  EXPECT_EQ(exposed.code, 1);
+  EXPECT_NE(exposed.err.find("chmod 600"), std::string::npos) << exposed.err;
+  EXPECT_EQ(run(config() + " --store x.db run").code, 2);
+}
+
+TEST_F(CliKeysTest, RekeySealsAPlainStoreThenMovesToANewKey) {
+  ASSERT_EQ(run(config("plain.yaml") + " subscriber add --nai a@home.example --key " + kK).code, 0);
+  ASSERT_TRUE(file_holds(kK));
+  const auto usage = run(config("plain.yaml") + " store rekey");
+  EXPECT_EQ(usage.code, 2) << usage.err;
+
+  const auto sealed = with_key("store rekey");
+  EXPECT_EQ(sealed.code, 0) << sealed.err;
+  EXPECT_NE(sealed.out.find("sealed 1 subscriber key(s)"), std::string::npos) << sealed.out;
+  EXPECT_FALSE(file_holds(kK));
+
+  const auto moved = with_key("store rekey --new-master-key-file " + quote((dir_ / "new.key").string()));
+  EXPECT_EQ(moved.code, 0) << moved.err;
+  EXPECT_NE(moved.out.find("now set store.master_key_file"), std::string::npos) << moved.out;
+  EXPECT_FALSE(file_holds(kK));
+  EXPECT_EQ(with_key("subscriber add --nai b@home.example --key " + kK2).code, 1);  // the old key is refused
+  const auto now_new = run(config() + " --master-key-file " + quote((dir_ / "new.key").string()) + " store info");
+  EXPECT_EQ(now_new.code, 0) << now_new.err;
+  EXPECT_NE(now_new.out.find("K sealed:       1"), std::string::npos) << now_new.out;
+
+  test::write_key_file(dir_ / "loose.key", kMaster, 0644);
+  const auto loose = run(config() + " --master-key-file " + quote((dir_ / "new.key").string()) +
+                         " store rekey --new-master-key-file " + quote((dir_ / "loose.key").string()));
+  EXPECT_EQ(loose.code, 1);
+  EXPECT_NE(loose.err.find("chmod 600"), std::string::npos) << loose.err;
+}
+
+TEST_F(CliKeysTest, RekeyHelpDocumentsTheProcedure) {
+  const auto help = run("store rekey --help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--new-master-key-file"), std::string::npos);
+  EXPECT_NE(help.out.find("stop home-aaa"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("set store.master_key_file"), std::string::npos) << help.out;
+  const auto top = run("--help");
+  for (const char* cmd : {"revoke", "rotate", "store"}) EXPECT_NE(top.out.find(cmd), std::string::npos) << cmd;
+}
+
+class CliDelegationTest : public CliTest {
+ protected:
+  // A delegation as the daemon's DLR handling records it.
+  void delegate(const std::string& realm, const std::string& host) {
+    SqliteSubscriberStore s(store());
+    const crypto::Bytes rand(16, 0xab);
+    const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    ASSERT_TRUE(s.record_delegation({"alice@home.example", realm, host, rand, 3600, Timestamp(now)}));
+  }
+};
+
+TEST_F(CliDelegationTest, RevokeQueuesADrrVisibleInDelegations) {
+  add_alice();
+  const auto nothing = on_store("revoke --nai alice@home.example");
+  EXPECT_EQ(nothing.code, 0) << nothing.err;
+  EXPECT_NE(nothing.out.find("no active delegation"), std::string::npos) << nothing.out;
+
+  delegate("visited.example", "aaa.visited.example");
+  auto d = on_store("delegations --nai alice@home.example");
+  EXPECT_NE(d.out.find("active delegation: visited.example via aaa.visited.example"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("mobile holds:      unknown"), std::string::npos) << d.out;
+
+  const auto r = on_store("revoke --nai alice@home.example --cause key-compromised");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("KEY_COMPROMISED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("DRR queued to 1 host(s)"), std::string::npos) << r.out;
+
+  d = on_store("delegations --nai alice@home.example");
+  EXPECT_NE(d.out.find("revoked (KEY_COMPROMISED)"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("pending\taaa.visited.example\tKEY_COMPROMISED\t<=1\t0\t"), std::string::npos) << d.out;
+  const auto j = on_store("delegations --json --nai alice@home.example");
+  EXPECT_NE(j.out.find("\"revocations\":[{"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"state\":\"pending\""), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"attempts\":0"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("\"active\":false"), std::string::npos) << j.out;
+
+  EXPECT_EQ(on_store("revoke --nai nobody@home.example").code, 1);
+  EXPECT_EQ(on_store("revoke --nai alice@home.example --cause new-delegation").code, 2);
+}
+
+TEST_F(CliDelegationTest, BarringAndRemovalRevoke) {
+  add_alice();
+  delegate("visited.example", "aaa.visited.example");
+  const auto bar = on_store("subscriber bar --nai alice@home.example");
+  EXPECT_EQ(bar.code, 0);
+  EXPECT_NE(bar.out.find("revoked its delegation to visited.example"), std::string::npos) << bar.out;
+  EXPECT_NE(bar.out.find("SUBSCRIPTION_WITHDRAWN"), std::string::npos) << bar.out;
+  EXPECT_EQ(on_store("subscriber unbar --nai alice@home.example").out.find("revoked"), std::string::npos);
+
+  delegate("visited.example", "aaa.visited.example");
+  const auto rm = on_store("subscriber remove --nai alice@home.example");
+  EXPECT_EQ(rm.code, 0);
+  EXPECT_NE(rm.out.find("revoked its delegation"), std::string::npos) << rm.out;
+  SqliteSubscriberStore s(store());
+  EXPECT_EQ(s.revocations("alice@home.example", 10).size(), 2u);
+}
+
+TEST_F(CliDelegationTest, RotateQueuesARequestForTheDaemon) {
+  add_alice();
+  const auto none = on_store("rotate --nai alice@home.example");
+  EXPECT_EQ(none.code, 1);
+  EXPECT_NE(none.err.find("no active delegation"), std::string::npos) << none.err;
+  EXPECT_EQ(on_store("rotate --nai nobody@home.example").code, 1);
+
+  delegate("visited.example", "aaa.visited.example");
+  const auto r = on_store("rotate --nai alice@home.example");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("queued as request #1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("aaa.visited.example"), std::string::npos) << r.out;
+  const auto d = on_store("delegations --nai alice@home.example");
+  EXPECT_NE(d.out.find("waiting for the daemon"), std::string::npos) << d.out;
+  SqliteSubscriberStore s(store());
+  EXPECT_EQ(s.open_operator_requests(10).size(), 1u);
+}
+
+TEST_F(CliDelegationTest, ShowReportsTheDelegationAndTheMobilesGeneration) {
+  add_alice();
+  delegate("visited.example", "aaa.visited.example");
+  {
+    SqliteSubscriberStore s(store());
+    s.record_key_update({"alice@home.example", "visited.example", "aaa.visited.example", 1, KeyUpdateStatus::Updated,
+                         Timestamp(std::chrono::seconds(1700000000))});
+  }
+  const auto show = on_store("subscriber show --nai alice@home.example");
+  EXPECT_NE(show.out.find("delegation:      visited.example via aaa.visited.example, generation 1"),
+            std::string::npos)
+      << show.out;
+  EXPECT_NE(show.out.find("mobile holds:    generation 1 (reported UPDATED 2023-11-14T22:13:20Z)"),
+            std::string::npos)
+      << show.out;
+  const auto json = on_store("subscriber show --json --nai alice@home.example");
+  EXPECT_NE(json.out.find("\"mobile_generation\": 1"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"visited_host\": \"aaa.visited.example\""), std::string::npos) << json.out;
+  const auto d = on_store("delegations --nai alice@home.example");
+  EXPECT_NE(d.out.find("1\tUPDATED\taaa.visited.example\t"), std::string::npos) << d.out;
 }
 
 }  // namespace

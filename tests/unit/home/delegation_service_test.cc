@@ -63,7 +63,7 @@ class FailingRandom final : public crypto::RandomSource {
 };
 
 // A store whose every call fails, as a full disk or a corrupt file would.
-class BrokenStore final : public SubscriberStore {
+class BrokenStore final : public SubscriberStore, public DelegationStore {
  public:
   void add(const NewSubscriber&, Timestamp) override { fail(); }
   void import(const std::vector<NewSubscriber>&, Timestamp) override { fail(); }
@@ -76,6 +76,31 @@ class BrokenStore final : public SubscriberStore {
   std::optional<std::uint32_t> issue_vector(const IssueRequest&) override { fail(); }
   std::optional<VectorRecord> find_issued(std::string_view, std::uint32_t) override { fail(); }
   std::vector<VectorRecord> list_delegations(std::string_view) override { fail(); }
+
+  std::optional<DelegationIssue> record_delegation(const IssueRequest&) override { fail(); }
+  std::optional<DelegationRecord> delegation(std::string_view) override { fail(); }
+  std::optional<RevocationOutcome> revoke(std::string_view, RevocationCause, Timestamp) override { fail(); }
+  std::vector<DelegationRecord> due_for_rotation(std::string_view, Timestamp, Timestamp, std::size_t) override {
+    fail();
+  }
+  std::optional<KeyPushRecord> issue_rotation(const RotationRequest&) override { fail(); }
+  std::vector<RevocationRecord> claim_due_revocations(Timestamp, Timestamp, std::size_t) override { fail(); }
+  void revocation_delivered(std::int64_t, Timestamp) override { fail(); }
+  void revocation_failed(std::int64_t, std::string_view, Timestamp, Timestamp) override { fail(); }
+  void revocation_abandoned(std::int64_t, std::string_view, Timestamp) override { fail(); }
+  std::vector<RevocationRecord> revocations(std::string_view, std::size_t) override { fail(); }
+  std::vector<KeyPushRecord> claim_due_key_pushes(Timestamp, Timestamp, std::size_t) override { fail(); }
+  void key_push_acknowledged(std::int64_t, Timestamp) override { fail(); }
+  bool key_push_gone(std::int64_t, std::string_view, Timestamp) override { fail(); }
+  void key_push_failed(std::int64_t, std::string_view, Timestamp, Timestamp) override { fail(); }
+  void key_push_finished(std::int64_t, KeyPushState, std::string_view, Timestamp) override { fail(); }
+  std::vector<KeyPushRecord> key_pushes(std::string_view, std::size_t) override { fail(); }
+  KeyUpdateRecording record_key_update(const KeyUpdateReport&) override { fail(); }
+  std::vector<KeyUpdateRecord> key_updates(std::string_view, std::size_t) override { fail(); }
+  std::optional<std::int64_t> request_rotation(std::string_view, Timestamp) override { fail(); }
+  std::vector<OperatorRequest> open_operator_requests(std::size_t) override { fail(); }
+  void finish_operator_request(std::int64_t, std::string_view, Timestamp) override { fail(); }
+  std::vector<OperatorRequest> operator_requests(std::string_view, std::size_t) override { fail(); }
 
  private:
   [[noreturn]] static void fail() { throw StoreError("home.db: disk I/O error"); }
@@ -99,7 +124,8 @@ void expect_base(const diameter::Outcome& o, ResultCode code) {
 class DelegationTest : public ::testing::Test {
  protected:
   DelegationTest()
-      : store_(dir_ / "home.db"), service_(store_, DelegationPolicy{600, 5}, partners(), random_, [] { return at(5000); }) {
+      : store_(dir_ / "home.db"),
+        service_(store_, store_, DelegationPolicy{600, 5}, partners(), random_, [] { return at(5000); }) {
     store_.add({kNai, SecretBytes::from_hex(kK), SubscriberStatus::Active, {false, {"visited.example"}}}, at(1));
   }
 
@@ -168,7 +194,7 @@ TEST_F(DelegationTest, DelegatedTskIsTheTestVectorTsk) {
 }
 
 TEST_F(DelegationTest, UnlimitedUsesLeavesMaxUsesOut) {
-  DelegationService unlimited(store_, DelegationPolicy{3600, std::nullopt}, partners(), random_);
+  DelegationService unlimited(store_, store_, DelegationPolicy{3600, std::nullopt}, partners(), random_);
   const auto r = unlimited.delegate(dlr());
   ASSERT_TRUE(r.outcome.is_success());
   EXPECT_FALSE(r.vector->max_uses);
@@ -234,7 +260,7 @@ TEST_F(DelegationTest, SubscriberNotAllowedInThatPartnerRealmIs5402) {
 
 TEST_F(DelegationTest, StoreFailureIs5012WithoutKeyMaterial) {
   BrokenStore broken;
-  DelegationService service(broken, {}, partners(), random_);
+  DelegationService service(broken, broken, {}, partners(), random_);
   const auto r = service.delegate(dlr());
   expect_base(r.outcome, ResultCode::UnableToComply);
   EXPECT_NE(r.outcome.reason.find("disk I/O error"), std::string::npos);
@@ -244,7 +270,7 @@ TEST_F(DelegationTest, StoreFailureIs5012WithoutKeyMaterial) {
 
 TEST_F(DelegationTest, RandomFailureIs5012AndIssuesNothing) {
   FailingRandom failing;
-  DelegationService service(store_, {}, partners(), failing);
+  DelegationService service(store_, store_, {}, partners(), failing);
   expect_base(service.delegate(dlr()).outcome, ResultCode::UnableToComply);
   EXPECT_EQ(generation(), 0u);
 }
