@@ -51,6 +51,7 @@ def test_visited_example(pki, tmp_path):
     doc, path = _example("visited-aaa", pki, node, tmp_path)
     doc["diameter"]["listen"]["tls_port"] = node.port
     doc["diameter"]["connect"][0]["address"] = "127.0.0.1"
+    doc["state"]["path"] = str(tmp_path / "visited-state.db")
     doc["diameter"]["connect"][0]["port"] = pki.ports.pick()  # nobody listens there
     _write(doc, path)
     node.config = path
