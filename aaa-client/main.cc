@@ -7,7 +7,12 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
 #include <future>
+#include <thread>
 #include <iostream>
 
 #include "apps/diameter_eap.h"
@@ -104,6 +109,27 @@ void print(const AuthArgs& a, const AuthOutcome& o) {
   }
 }
 
+std::atomic<int> g_exit_code{kExitOk};
+extern "C" void exit_with_decided_code(int) { _exit(g_exit_code.load()); }
+
+// freeDiameter 1.2.1's shutdown sometimes aborts (libfdproto fifo.c:192,
+// "++loops < 20") or stalls when the peer closes at the same moment. By then
+// the outcome is printed and the state saved, so neither may change the
+// exit code: a SIGABRT during shutdown, and a watchdog after 5 s, end the
+// process with the code already decided.
+int stop_with(diameter::Stack& stack, int code) {
+  std::cout.flush();
+  std::cerr.flush();
+  g_exit_code.store(code);
+  std::signal(SIGABRT, exit_with_decided_code);
+  std::thread([code] {
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    _exit(code);
+  }).detach();
+  stack.shutdown();
+  return code;
+}
+
 int run_auth(const std::string& config_path, const AuthArgs& args) {
   ClientSettings settings;
   AuthOptions options;
@@ -147,8 +173,7 @@ int run_auth(const std::string& config_path, const AuthArgs& args) {
     if (!stack.wait_peer_open(server, settings.timeout)) {
       std::cerr << "aaa-client: could not connect to " << server << " within " << settings.timeout.count()
                 << " s (is visited-aaa running, and does it accept " << settings.diameter.identity << "?)\n";
-      stack.shutdown();
-      return kExitUnreachable;
+      return stop_with(stack, kExitUnreachable);
     }
     crypto::SystemRandom random;
     std::promise<AuthOutcome> promise;
@@ -157,18 +182,17 @@ int run_auth(const std::string& config_path, const AuthArgs& args) {
     // Every round has its own timeout; this only bounds a lost callback.
     if (future.wait_for(settings.timeout * 8) != std::future_status::ready) {
       std::cerr << "aaa-client: no outcome within " << (settings.timeout * 8).count() << " s\n";
-      stack.shutdown();
-      return kExitUnreachable;
+      return stop_with(stack, kExitUnreachable);
     }
     const auto outcome = future.get();
-    stack.shutdown();
-    print(args, outcome);
+    // The mobile's state and the outcome are final before the stack stops.
     if (state && outcome.success) {
       state->accept(args.nai, outcome.highest_generation);
       state->save();
     }
-    if (outcome.success) return kExitOk;
-    return outcome.unreachable ? kExitUnreachable : kExitRejected;
+    print(args, outcome);
+    const int code = outcome.success ? kExitOk : outcome.unreachable ? kExitUnreachable : kExitRejected;
+    return stop_with(stack, code);
   } catch (const std::exception& e) {
     std::cerr << "aaa-client: " << e.what() << "\n";
     return kExitUnreachable;
@@ -231,18 +255,16 @@ int run_bench_command(const std::string& config_path, const BenchArgs& args) {
     const auto& server = settings.diameter.connect.front().identity;
     if (!stack.wait_peer_open(server, settings.timeout)) {
       std::cerr << "aaa-client: could not connect to " << server << " within " << settings.timeout.count() << " s\n";
-      stack.shutdown();
-      return kExitUnreachable;
+      return stop_with(stack, kExitUnreachable);
     }
     crypto::SystemRandom random;
     const auto report = run_bench(stack, options, random);
-    stack.shutdown();
     if (args.json) {
       std::cout << to_json(report) << std::endl;
     } else {
       print_text(std::cout, report);
     }
-    return report.succeeded > 0 ? kExitOk : kExitRejected;
+    return stop_with(stack, report.succeeded > 0 ? kExitOk : kExitRejected);
   } catch (const std::exception& e) {
     std::cerr << "aaa-client: " << e.what() << "\n";
     return kExitUnreachable;

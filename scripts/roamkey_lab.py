@@ -7,12 +7,14 @@ only, plus the openssl command line tool for certificates.
 
 Layout of a lab directory (see docs/lab.md):
     certs/            CA, one certificate + key per Diameter identity (keys 0600)
-    keys/             the demo subscribers' K, hex, one file each (0600)
+    keys/             the subscribers' K and the home store's master key, hex, one file each (0600)
+    keks/             KEKs agreed between the home and a partner realm, when asked for (0600)
     mobiles/          each mobile's state file (highest accepted generation)
     logs/             one log per daemon (its stderr), aaa-client runs
     run/              pid and exit-code files written by the supervisor
     <node>.yaml       one configuration per program
-    home.db           the home subscriber store
+    home-aaa.db       the home subscriber store (K sealed under the master key)
+    <visited>-state.db  a visited-aaa's unacknowledged key update reports
     lab.json          what an operator or an interop peer needs to know
 """
 
@@ -63,10 +65,31 @@ COMPOSE_ADDRESSES = {"home-aaa": "198.18.58.10", "visited-aaa": "198.18.58.20", 
 
 READY_PATTERN = r"\bready\b"
 DEFAULT_WAIT = 30.0
+# KEK ids of the standard lab when it is asked to wrap TSKs (docs/lab.md).
+DEFAULT_KEK_IDS = ("2026-a", "2026-b")
 
 
 class LabError(Exception):
     """A problem the operator can act on; the message says what to do."""
+
+
+def wait_until(condition, *, timeout: float = DEFAULT_WAIT, interval: float = 0.1, what: str = "the condition"):
+    """Calls `condition` until it returns something truthy, and returns that.
+    After `timeout` seconds raises LabError naming `what` and the last value
+    (or exception) seen, so that a failed wait says how far it got."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            value = condition()
+            if value:
+                return value
+            last = value
+        except (LabError, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+            last = f"{type(e).__name__}: {e}"
+        if time.monotonic() > deadline:
+            raise LabError(f"{what} did not happen within {timeout:.0f} s (last seen: {last!r})")
+        time.sleep(interval)
 
 
 # --------------------------------------------------------------------------
@@ -176,6 +199,16 @@ def _write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.chmod(path, 0o600)
+
+
+def secret_key_file(path: Path) -> Path:
+    """A 32-byte secret key as 64 hex digits in `path` (0600), the format of
+    K, of the home store's master key and of a KEK (crypto/key_input.h).
+    An existing file is kept, so that a restarted lab keeps its keys."""
+    path = Path(path)
+    if not path.is_file():
+        _write_private(path, secrets.token_hex(32) + "\n")
+    return path
 
 
 def _new_key(path: Path, key_type: str) -> None:
@@ -757,28 +790,105 @@ class Lab:
 
     def add_home(self, name: str = "home-aaa", identity: str = HOME_IDENTITY, realm: str = HOME_REALM, *,
                  delegation: Optional[dict] = None, partners: Optional[list[dict]] = None,
-                 store: Optional[Path] = None, port: Optional[int] = None, **kw) -> Node:
+                 store: Optional[Path] = None, master_key: bool | Path = False, port: Optional[int] = None,
+                 **kw) -> Node:
+        """A home-aaa. `master_key`: True seals K in the store under a new
+        master key in keys/<name>-master.key (0600); a Path uses that file."""
         node = self._node(name, "home", identity, realm, kw.get("credential"), kw.get("ca_files"), True, port)
         node.settings = {
             "store": {"path": str(store or self.dir / f"{name}.db")},
             "delegation": deep_merge({"tsk_lifetime": 3600, "tsk_max_uses": 0}, delegation or {}),
             "roaming_partners": partners if partners is not None else [],
         }
+        if master_key:
+            self.set_master_key(node, self.keys_dir / f"{name}-master.key" if master_key is True else master_key)
         self.daemons[name] = Daemon(node, self.run_dir, self.build, self.detach)
         return node
 
-    def add_partner(self, home: Node, realm: str, peers: list[str]) -> None:
-        """Lets `peers` speak for `realm` at `home` (merges with an existing entry)."""
+    def set_master_key(self, home: Node, path: Optional[Path]) -> Optional[Path]:
+        """store.master_key_file of `home`: `path` (created with a random
+        key if absent, 0600), or None to keep K in clear."""
+        if path is None:
+            home.settings["store"].pop("master_key_file", None)
+            return None
+        path = secret_key_file(Path(path))
+        home.settings["store"]["master_key_file"] = str(path)
+        return path
+
+    def master_key_file(self, home: Optional[Node] = None) -> Optional[Path]:
+        f = (home or self.home_node()).settings["store"].get("master_key_file")
+        return Path(f) if f else None
+
+    def partner(self, home: Node, realm: str) -> dict:
+        """The roaming_partners entry of `realm` at `home` (to change it before write_config)."""
+        for p in home.settings["roaming_partners"]:
+            if p["realm"] == realm:
+                return p
+        raise LabError(f"{realm} is no roaming partner of {home.name}")
+
+    def add_partner(self, home: Node, realm: str, peers: list[str], *, delegation: Optional[dict] = None,
+                    keks: Optional[Iterable[str]] = None, wrap_with: Optional[str] = None) -> dict:
+        """Lets `peers` speak for `realm` at `home` (merges with an existing
+        entry). `delegation` overrides the home's policy for this partner
+        (tsk_lifetime, tsk_max_uses, rotation_interval); `keks`/`wrap_with`
+        as in set_partner_keks."""
         for p in home.settings["roaming_partners"]:
             if p["realm"] == realm:
                 p["peers"] = list(dict.fromkeys([*p["peers"], *peers]))
-                return
-        home.settings["roaming_partners"].append({"realm": realm, "peers": list(peers)})
+                break
+        else:
+            p = {"realm": realm, "peers": list(peers)}
+            home.settings["roaming_partners"].append(p)
+        if delegation is not None:
+            p["delegation"] = deep_merge(p.get("delegation", {}), delegation)
+        if keks is not None:
+            self.set_partner_keks(home, realm, keks, wrap_with=wrap_with)
+        return p
+
+    # ---- key-encryption keys (Wrapped-TSK-Key, protocol.md sec. 2 and 3)
+
+    def kek_file(self, partner_realm: str, kek_id: str) -> Path:
+        """The KEK `kek_id` agreed between the home and the partner realm:
+        keks/<partner realm>/<id>.key, 64 hex digits, 0600, made once."""
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", kek_id):
+            raise LabError(f"KEK id {kek_id!r}: letters, digits, '.', '_' and '-' only (it names a file)")
+        return secret_key_file(self.dir / "keks" / partner_realm / f"{kek_id}.key")
+
+    def set_partner_keks(self, home: Node, partner_realm: str, kek_ids: Iterable[str], *,
+                         wrap_with: Optional[str] = None) -> None:
+        """roaming_partners[].keks and .wrap_with of `partner_realm` at
+        `home`. wrap_with None: the home knows the KEKs but sends TSKs in clear."""
+        p = self.partner(home, partner_realm)
+        p["keks"] = [{"id": i, "key_file": str(self.kek_file(partner_realm, i))} for i in kek_ids]
+        if wrap_with:
+            p["wrap_with"] = wrap_with
+        else:
+            p.pop("wrap_with", None)
+
+    def set_home_realm_keks(self, visited: Node, home_realm: str, kek_ids: Iterable[str]) -> None:
+        """visited-aaa home_realms: the KEKs `visited` accepts from
+        `home_realm` (any of them unwraps: several allow a roll-over)."""
+        realms = visited.settings.setdefault("home_realms", [])
+        entry = next((r for r in realms if r["realm"] == home_realm), None)
+        if entry is None:
+            entry = {"realm": home_realm}
+            realms.append(entry)
+        entry["keks"] = [{"id": i, "key_file": str(self.kek_file(visited.realm, i))} for i in kek_ids]
+
+    def share_keks(self, home: Node, visited: Node, kek_ids: Iterable[str], *,
+                   wrap_with: Optional[str] = None) -> None:
+        """The same KEKs on both sides of the home <-> visited link."""
+        ids = list(kek_ids)
+        self.set_partner_keks(home, visited.realm, ids, wrap_with=wrap_with)
+        self.set_home_realm_keks(visited, home.realm, ids)
 
     def add_visited(self, name: str = "visited-aaa", identity: str = VISITED_IDENTITY,
                     realm: str = VISITED_REALM, *, home: Optional[Node] = None,
                     aaa_clients: Optional[list[str]] = None, partner: bool = True,
                     port: Optional[int] = None, eap: Optional[dict] = None, **kw) -> Node:
+        """A visited-aaa dialling `home` (default: every home of the lab).
+        Its unacknowledged key update reports (KUR) are kept in
+        <name>-state.db, so they survive a restart."""
         node = self._node(name, "visited", identity, realm, kw.get("credential"), kw.get("ca_files"), True, port)
         homes = [home] if home else [n for n in self.nodes.values() if n.kind == "home"]
         node.connect = [peer_entry(h) for h in homes]
@@ -787,6 +897,7 @@ class Lab:
             "cache": {"max_entries": 1000000},
             "eap": deep_merge({"max_conversations": 10000, "conversation_timeout": 30, "home_timeout": 5},
                               eap or {}),
+            "state": {"path": str(self.dir / f"{name}-state.db")},
         }
         if partner:
             for h in homes:
@@ -803,13 +914,21 @@ class Lab:
         node.settings = {"client": {"server_realm": server.realm, "timeout": timeout}}
         return node
 
-    def standard(self, *, home_delegation: Optional[dict] = None) -> "Lab":
-        """The lab of `scripts/lab up`: home-aaa, visited-aaa, the AAA client
-        nas1.visited.example, and the interop identities (docs/lab.md)."""
+    def standard(self, *, home_delegation: Optional[dict] = None, partner_delegation: Optional[dict] = None,
+                 master_key: bool = True, keks: Optional[Iterable[str]] = None,
+                 wrap_with: Optional[str] = None) -> "Lab":
+        """The lab of `scripts/lab up`: home-aaa (K sealed under a master
+        key unless master_key=False), visited-aaa, the AAA client
+        nas1.visited.example, and the interop identities (docs/lab.md).
+        partner_delegation: the home's policy for visited.example only.
+        keks: KEK ids shared by home-aaa and visited-aaa; wrap_with: the one
+        home-aaa wraps TSKs under (None: TSKs travel in clear)."""
         self.ca.ensure()
-        home = self.add_home(delegation=home_delegation)
+        home = self.add_home(delegation=home_delegation, master_key=master_key)
         visited = self.add_visited(home=home, aaa_clients=[CLIENT_IDENTITY, INTEROP_CLIENT_IDENTITY])
-        self.add_partner(home, VISITED_REALM, [INTEROP_VISITED_IDENTITY])
+        self.add_partner(home, VISITED_REALM, [INTEROP_VISITED_IDENTITY], delegation=partner_delegation)
+        if keks is not None:
+            self.share_keks(home, visited, keks, wrap_with=wrap_with)
         self.add_client(server=visited)
         nas = self.credential(INTEROP_CLIENT_IDENTITY)
         aaav = self.credential(INTEROP_VISITED_IDENTITY)
@@ -869,10 +988,27 @@ class Lab:
         return sub
 
     def delegations(self, nai: str, home: Optional[Node] = None) -> list[dict]:
-        """home-aaa delegations --nai NAI --json (one JSON object per line),
-        as a list of vectors ({"generation", "visited_realm", ...})."""
+        """The vectors issued for `nai` (`home-aaa delegations --nai NAI
+        --json`, its "vectors"), each {"generation", "visited_realm", ...}."""
         r = self.home_cli("delegations", "--nai", nai, "--json", home=home)
         return parse_json_records(r.stdout)
+
+    def delegation_status(self, nai: str, home: Optional[Node] = None) -> dict:
+        """All of `home-aaa delegations --nai NAI --json`: "delegation" (the
+        active one or null), "mobile_generation" (what the mobile reported
+        holding, KUR UPDATED), "vectors", "revocations" (DRR), "key_pushes"
+        (KPR), "key_updates" (KUR), "operator_requests"."""
+        r = self.home_cli("delegations", "--nai", nai, "--json", home=home)
+        doc = parse_json_output(r.stdout)
+        if doc is None:
+            raise LabError(f"home-aaa delegations --json printed no JSON object: {r.stdout[:200]!r}")
+        return doc
+
+    def wait_delegation_status(self, nai: str, condition, *, what: str, timeout: float = 60,
+                               home: Optional[Node] = None) -> dict:
+        """Polls delegation_status(nai) until `condition(status)` holds; returns that status."""
+        return wait_until(lambda: (lambda st: st if condition(st) else None)(self.delegation_status(nai, home)),
+                          timeout=timeout, interval=0.2, what=f"{what} ({nai})")
 
     @staticmethod
     def generation_of(vector: dict) -> int:
@@ -978,6 +1114,10 @@ class Lab:
                      "config": str(n.config), "log": str(n.log), "pid_file": str(d.pidfile)}
             if n.kind == "home":
                 entry["store"] = n.settings["store"]["path"]
+                if n.settings["store"].get("master_key_file"):
+                    entry["master_key_file"] = n.settings["store"]["master_key_file"]
+            if n.kind == "visited" and n.settings.get("state"):
+                entry["state"] = n.settings["state"]["path"]
             daemons[name] = entry
         clients = {n.name: {"identity": n.identity, "realm": n.realm, "config": str(n.config),
                             "server": n.connect[0]["identity"]}
@@ -1046,6 +1186,9 @@ def _fmt_auth(title: str, r: AuthResult, explanation: str = "") -> str:
                   f"   MSK                   {'equal at the mobile and the AAA client' if j.get('msk_match') else 'DIFFERENT at the mobile and the AAA client'}",
                   f"   home authenticated    {'yes (HOME_AUTH verified)' if j.get('home_auth') else 'not asked (--home-auth)'}",
                   f"   Diameter round trips  {j.get('diameter_round_trips')}"]
+        if j.get("key_updated"):
+            lines.append(f"   key updated           yes: the mobile now holds generation {j.get('highest_generation')} "
+                         "(pushed by home-aaa, reported back with a KUR)")
     else:
         lines += [f"   result                FAILURE (aaa-client exit {r.rc})",
                   f"   result code           {j.get('result_code')}",
@@ -1107,10 +1250,12 @@ def cmd_up(lab_dir: Path, restart: bool, key_type: str) -> int:
     lab = Lab(lab_dir, key_type=key_type, preferred_ports=old_ports)
     lab.standard()
     lab.write_configs()
-    # A fresh store each time: the demo starts at generation 1 and the mobiles' states are reset with it.
+    # A fresh store each time: the demo starts at generation 1 and the mobiles' states are reset with it,
+    # and so are visited-aaa's key update reports (they name generations of the old store).
     for name, d in lab.daemons.items():
-        if d.node.kind == "home":
-            Path(d.node.settings["store"]["path"]).unlink(missing_ok=True)
+        state = d.node.settings["store"]["path"] if d.node.kind == "home" else d.node.settings["state"]["path"]
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(state + suffix).unlink(missing_ok=True)
     shutil.rmtree(lab.mobiles_dir, ignore_errors=True)
     for log in lab.logs.glob("*.log"):
         log.unlink()
@@ -1223,6 +1368,20 @@ def cmd_auth(lab_dir: Path, nai: str, home_auth: bool, extra: list[str]) -> int:
     return r.rc
 
 
+def cmd_home(lab_dir: Path, args: list[str]) -> int:
+    """home-aaa's operator commands against the lab's store and configuration."""
+    desc = _load_description(lab_dir)
+    home = next((d for n, d in desc.get("daemons", {}).items() if n.startswith("home")), None)
+    if home is None:
+        raise LabError(f"the lab in {lab_dir} has no home-aaa")
+    build = Path(desc.get("build_dir") or build_dir())
+    args = args[1:] if args[:1] == ["--"] else args
+    if not args:
+        raise LabError("scripts/lab home COMMAND...: e.g. rotate --nai alice@home.example (home-aaa --help)")
+    return subprocess.run([str(binary("home", build)), "--config", home["config"], *args],
+                          stdin=subprocess.DEVNULL).returncode
+
+
 def cmd_render_compose(lab_dir: Path, subscribers: bool) -> int:
     """Certificates and configurations for docker-compose.yml: every node
     has a fixed address on the compose network and listens on port 5868."""
@@ -1251,7 +1410,7 @@ def cmd_demo(lab_dir: Path, retry_for: float) -> int:
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="scripts/lab", description="RoamKey lab on loopback (see docs/lab.md)")
     p.add_argument("--lab-dir", type=Path, default=None, help="default: $LAB_DIR, else <build>/lab")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{up,down,status,auth,render,demo}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{up,down,status,auth,home,render,demo}")
     up = sub.add_parser("up", help="certificates, configs, start home-aaa and visited-aaa, two authentications")
     up.add_argument("--restart", action="store_true", help="restart a lab that is already up")
     up.add_argument("--key-type", choices=["ec", "rsa"], default="ec", help="for a new CA and new certificates")
@@ -1261,6 +1420,8 @@ def main(argv: list[str]) -> int:
     a.add_argument("nai")
     a.add_argument("--home-auth", action="store_true")
     a.add_argument("extra", nargs=argparse.REMAINDER, help="more aaa-client options")
+    h = sub.add_parser("home", help="a home-aaa operator command on the lab (rotate, revoke, delegations, ...)")
+    h.add_argument("args", nargs=argparse.REMAINDER, help="home-aaa arguments after --config")
     r = sub.add_parser("render", help="certificates and configs only (docker-compose)")
     r.add_argument("--compose", action="store_true", required=True, help="hostnames = identities, port 5868")
     r.add_argument("--no-subscribers", action="store_true", help="do not provision the demo subscribers")
@@ -1286,6 +1447,8 @@ def main(argv: list[str]) -> int:
             return cmd_status(lab_dir)
         if args.command == "auth":
             return cmd_auth(lab_dir, args.nai, args.home_auth, args.extra)
+        if args.command == "home":
+            return cmd_home(lab_dir, args.args)
         if args.command == "render":
             return cmd_render_compose(lab_dir, not args.no_subscribers)
         if args.command == "demo":

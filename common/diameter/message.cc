@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <openssl/rand.h>
+
 #include "diameter/fd_includes.h"
 
 namespace roamkey::diameter {
@@ -238,7 +240,16 @@ Message Message::request(const CommandDef& cmd, std::string_view session_id) {
   if (fd_msg_new(cmd.model(), MSGFL_ALLOC_ETEID, &m) != 0) throw MessageError("cannot create " + cmd.name());
   Message out(m);
   if (session_id.empty()) {
-    if (fd_msg_new_session(m, reinterpret_cast<os0_t>(const_cast<char*>("rk")), 2) != 0)
+    // fD builds "<identity>;<start time>;<counter>;<optional>": two processes
+    // with one identity started in the same second (aaa-client runs) would
+    // collide, so the optional part carries a random per-process tag
+    // (RFC 6733 sec. 8.8: globally and eternally unique).
+    static const std::string tag = [] {
+      std::uint8_t r[8];
+      if (RAND_bytes(r, sizeof r) != 1) throw MessageError("no random bytes for the Session-Id");
+      return "rk." + crypto::to_hex(crypto::ByteView(r, sizeof r));
+    }();
+    if (fd_msg_new_session(m, reinterpret_cast<os0_t>(const_cast<char*>(tag.data())), tag.size()) != 0)
       throw MessageError("cannot create a Session-Id");
   } else {
     static const AvpDef sid = AvpDef::named("Session-Id");

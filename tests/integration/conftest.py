@@ -11,7 +11,9 @@ failure.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -100,6 +102,34 @@ def assert_success(r: L.AuthResult) -> dict:
     assert r.ok, f"expected a successful authentication:\n{r}"
     assert r.json.get("msk_match") is True, f"MSK differs between the MN and the AAA client:\n{r}"
     return r.json
+
+
+def delegation_session(lab: L.Lab, identity: str = L.INTEROP_VISITED_IDENTITY, realm: str = L.VISITED_REALM,
+                       home: str = "home-aaa"):
+    """A raw Delegation-application session with `home` as the visited AAA
+    `identity` (default the lab's interop visited AAA, a listed peer of
+    visited.example): for requests freeDiameter would not repeat on purpose."""
+    from diameter_probe import DelegationSession
+
+    node = lab.nodes[home]
+    cred = lab.credential(identity)
+    return DelegationSession(node.host, node.port, server_identity=node.identity, ca=lab.ca.certificate,
+                             certificate=cred.certificate, private_key=cred.private_key, origin_host=identity,
+                             origin_realm=realm, destination_realm=node.realm)
+
+
+def wait_for_log(lab: L.Lab, daemon: str, pattern: str, since: int, what: str, timeout: float = 60) -> re.Match:
+    """The first line `daemon` logged after `since` that matches `pattern`, as a match object."""
+    line = lab.daemon(daemon).wait_log(pattern, since=since, timeout=timeout, what=what)
+    return re.search(pattern, line)
+
+
+def mobile_generation(lab: L.Lab, nai: str) -> int:
+    """The highest generation the mobile's state file (aaa-client --state) holds."""
+    state = lab.state_file(nai)
+    if not state.exists():
+        return 0
+    return int(json.loads(state.read_text())["subscribers"].get(nai, {}).get("highest_generation", 0))
 
 
 def assert_failure(r: L.AuthResult, rc: int = L.EXIT_AUTH_FAILED) -> dict:

@@ -130,6 +130,58 @@ def test_compose_rendering_uses_fixed_addresses_and_port_5868(tmp_path):
     assert lab.nodes["aaa-client"].connect[0]["address"] == L.COMPOSE_ADDRESSES["visited-aaa"]
 
 
+def _private_key_file(path: Path) -> bytes:
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    text = path.read_text().strip()
+    assert len(text) == 64, path
+    return bytes.fromhex(text)
+
+
+def test_key_protection_options(tmp_path):
+    lab = L.Lab(tmp_path / "lab")
+    lab.standard(keks=["2026-a", "2026-b"], wrap_with="2026-a", partner_delegation={"rotation_interval": 60})
+    home, visited = lab.nodes["home-aaa"], lab.nodes["visited-aaa"]
+
+    master = lab.master_key_file()
+    assert home.settings["store"]["master_key_file"] == str(master)
+    _private_key_file(master)
+    assert visited.settings["state"] == {"path": str(lab.dir / "visited-aaa-state.db")}
+
+    partner = lab.partner(home, "visited.example")
+    assert partner["delegation"] == {"rotation_interval": 60}
+    assert partner["wrap_with"] == "2026-a"
+    assert [k["id"] for k in partner["keks"]] == ["2026-a", "2026-b"]
+    assert visited.settings["home_realms"] == [{"realm": "home.example", "keks": partner["keks"]}]
+    keks = [_private_key_file(Path(k["key_file"])) for k in partner["keks"]]
+    assert len(set(keks + [_private_key_file(master)])) == 3
+
+    # Kept across labs in the same directory (scripts/lab up keeps its keys).
+    again = L.Lab(tmp_path / "lab")
+    again.standard(keks=["2026-b"])
+    assert _private_key_file(Path(again.partner(again.home_node(), "visited.example")["keks"][0]["key_file"])) == keks[1]
+    assert _private_key_file(again.master_key_file()) == _private_key_file(master)
+    assert "wrap_with" not in again.partner(again.home_node(), "visited.example")
+
+    plain = L.Lab(tmp_path / "plain")
+    plain.standard(master_key=False)
+    assert "master_key_file" not in plain.home_node().settings["store"] and plain.master_key_file() is None
+
+
+def test_key_protection_options_render_as_yaml(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    lab = L.Lab(tmp_path / "lab")
+    lab.standard(keks=["2026-a"], wrap_with="2026-a")
+    for node in lab.nodes.values():
+        assert yaml.safe_load(node.render()) == json.loads(json.dumps(node.document())), node.name
+    assert yaml.safe_load(lab.nodes["home-aaa"].render())["roaming_partners"][0]["wrap_with"] == "2026-a"
+
+
+def test_wait_until_reports_what_it_last_saw():
+    assert L.wait_until(lambda: 42, timeout=1) == 42
+    with pytest.raises(L.LabError, match=r"the answer did not happen within 0 s \(last seen: 0\)"):
+        L.wait_until(lambda: 0, timeout=0.2, interval=0.05, what="the answer")
+
+
 # ---- example configurations (config/*.yaml)
 
 
