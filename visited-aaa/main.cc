@@ -48,6 +48,12 @@ class Housekeeping {
       if (++ticks_ % 60 == 0) {
         const auto dropped = cache_.sweep(Clock::now());
         if (dropped > 0) spdlog::debug("dropped {} expired vector(s); {} cached", dropped, cache_.size());
+        const auto s = server_.stats();
+        if (s.accepted != last_.accepted || s.rejected != last_.rejected || s.abandoned != last_.abandoned)
+          spdlog::info("last minute: {} accepted, {} rejected, {} abandoned; {} subscriber(s) cached, {} in progress",
+                       s.accepted - last_.accepted, s.rejected - last_.rejected, s.abandoned - last_.abandoned,
+                       cache_.size(), server_.conversations());
+        last_ = s;
       }
       arm();
     });
@@ -56,6 +62,7 @@ class Housekeeping {
   EapTskServer& server_;
   TskCache& cache_;
   unsigned ticks_ = 0;
+  EapServerStats last_;
 };
 
 int run(const std::string& config_path) {
