@@ -130,6 +130,28 @@ int stop_with(diameter::Stack& stack, int code) {
   return code;
 }
 
+// The AAA client's Diameter node: no listener, signals left to the default
+// (a CLI is stopped with Ctrl-C), Diameter EAP advertised.
+diameter::StackOptions client_stack_options(const ClientSettings& settings, const config::LogConfig& log_config) {
+  diameter::StackOptions so;
+  so.program = "aaa-client";
+  so.diameter = settings.diameter;
+  so.diameter_log_level = log_config.diameter_level;
+  so.handle_signals = false;
+  return so;
+}
+
+// Starts the node and waits for the link to visited-aaa; kExitOk once open.
+int open_link(diameter::Stack& stack, const ClientSettings& settings) {
+  stack.advertise(apps::DiameterEapApp::kApplicationName);
+  stack.start();
+  const auto& server = settings.diameter.connect.front().identity;
+  if (stack.wait_peer_open(server, settings.timeout)) return kExitOk;
+  std::cerr << "aaa-client: could not connect to " << server << " within " << settings.timeout.count()
+            << " s (is visited-aaa running, and does it accept " << settings.diameter.identity << "?)\n";
+  return stop_with(stack, kExitUnreachable);
+}
+
 int run_auth(const std::string& config_path, const AuthArgs& args) {
   ClientSettings settings;
   AuthOptions options;
@@ -161,20 +183,8 @@ int run_auth(const std::string& config_path, const AuthArgs& args) {
   if (args.tamper == "no-eap-payload") options.tamper = Tamper::NoEapPayload;
 
   try {
-    diameter::StackOptions so;
-    so.program = "aaa-client";
-    so.diameter = settings.diameter;
-    so.diameter_log_level = log_config.diameter_level;
-    so.handle_signals = false;
-    diameter::Stack stack(std::move(so));
-    stack.advertise(apps::DiameterEapApp::kApplicationName);
-    stack.start();
-    const auto& server = settings.diameter.connect.front().identity;
-    if (!stack.wait_peer_open(server, settings.timeout)) {
-      std::cerr << "aaa-client: could not connect to " << server << " within " << settings.timeout.count()
-                << " s (is visited-aaa running, and does it accept " << settings.diameter.identity << "?)\n";
-      return stop_with(stack, kExitUnreachable);
-    }
+    diameter::Stack stack(client_stack_options(settings, log_config));
+    if (const int code = open_link(stack, settings); code != kExitOk) return code;
     crypto::SystemRandom random;
     std::promise<AuthOutcome> promise;
     auto future = promise.get_future();
@@ -244,19 +254,8 @@ int run_bench_command(const std::string& config_path, const BenchArgs& args) {
   if (log_config.file.empty()) log_config.level = "warn";
   log::configure(log_config, "aaa-client");
   try {
-    diameter::StackOptions so;
-    so.program = "aaa-client";
-    so.diameter = settings.diameter;
-    so.diameter_log_level = log_config.diameter_level;
-    so.handle_signals = false;
-    diameter::Stack stack(std::move(so));
-    stack.advertise(apps::DiameterEapApp::kApplicationName);
-    stack.start();
-    const auto& server = settings.diameter.connect.front().identity;
-    if (!stack.wait_peer_open(server, settings.timeout)) {
-      std::cerr << "aaa-client: could not connect to " << server << " within " << settings.timeout.count() << " s\n";
-      return stop_with(stack, kExitUnreachable);
-    }
+    diameter::Stack stack(client_stack_options(settings, log_config));
+    if (const int code = open_link(stack, settings); code != kExitOk) return code;
     crypto::SystemRandom random;
     const auto report = run_bench(stack, options, random);
     if (args.json) {
