@@ -36,7 +36,8 @@ class Direction {
     std::vector<char> buffer(64 * 1024);
     for (;;) {
       boost::system::error_code ec;
-      const auto n = co_await from_.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+      const auto n =
+          co_await from_.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
       if (ec || n == 0) {
         push({Clock::now() + delay_, {}});
         co_return;

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "crypto/random.h"
 #include "delegation_path.h"
+#include "delegation_queue.h"
 #include "delegation_service.h"
 #include "diameter/stack.h"
 #include "home_config.h"
@@ -34,6 +35,8 @@ namespace {
 constexpr std::chrono::seconds kVisitedAnswerTimeout{10};
 constexpr std::chrono::seconds kPollInterval{1};
 constexpr std::size_t kPollBatch = 100;
+// DLRs are summarised at info once a minute (each one is at debug).
+constexpr int kSummaryTicks = 60;
 
 void log_outbox_event(const OutboxEvent& e) {
   using Kind = OutboxEvent::Kind;
@@ -99,8 +102,9 @@ void log_rotation(const RotationResult& r, const char* why) {
 // Diameter requests.
 class ControlLoop {
  public:
-  ControlLoop(boost::asio::io_context& io, const DelegationService& service, VisitedOutbox& outbox)
-      : io_(io), timer_(io), service_(service), outbox_(outbox) {
+  ControlLoop(boost::asio::io_context& io, const DelegationService& service, VisitedOutbox& outbox,
+              const DelegationQueue& queue)
+      : io_(io), timer_(io), service_(service), outbox_(outbox), queue_(queue) {
     arm();
   }
 
@@ -127,6 +131,18 @@ class ControlLoop {
       spdlog::error("rotation: {}", e.what());
     }
     send();
+    if (++ticks_ % kSummaryTicks == 0) summarize();
+  }
+
+  void summarize() {
+    const auto now = queue_.stats();
+    const auto dlrs = now.requests - last_.requests;
+    if (dlrs > 0 || now.refused_busy != last_.refused_busy) {
+      spdlog::info("last minute: {} DLR(s) in {} commit(s), {} commit failure(s), {} refused as too busy", dlrs,
+                   now.batches - last_.batches, now.commit_failures - last_.commit_failures,
+                   now.refused_busy - last_.refused_busy);
+    }
+    last_ = now;
   }
 
   void send() {
@@ -141,13 +157,21 @@ class ControlLoop {
   boost::asio::steady_timer timer_;
   const DelegationService& service_;
   VisitedOutbox& outbox_;
+  const DelegationQueue& queue_;
+  DelegationQueue::Stats last_;
+  int ticks_ = 0;
 };
 
-// Shuts the stack down before anything its callbacks use is destroyed, on
-// every way out of run_daemon.
+// On every way out of run_daemon: answers the DLRs still queued while the
+// peers are connected, then shuts the stack down before anything its
+// callbacks use is destroyed.
 struct ShutdownFirst {
+  DelegationQueue& queue;
   diameter::Stack& stack;
-  ~ShutdownFirst() { stack.shutdown(); }
+  ~ShutdownFirst() {
+    queue.stop();
+    stack.shutdown();
+  }
 };
 
 void log_key_protection(const HomeConfig& c, SqliteSubscriberStore& store) {
@@ -200,15 +224,19 @@ int run_daemon(const std::string& config_path) {
     outbox_options.answer_timeout = kVisitedAnswerTimeout;
     outbox_options.batch = kPollBatch;
     VisitedOutbox outbox(store, service, link, outbox_options, system_now, log_outbox_event);
-    ControlLoop loop(stack.timers(), service, outbox);
-    const DelegationPath path(stack, service, [&loop] { loop.wake(); });
-    const ShutdownFirst shutdown_first{stack};
+    DelegationQueue queue(
+        service, [&store](const std::function<void()>& body) { store.in_one_transaction(body); },
+        DelegationQueue::Options{});
+    ControlLoop loop(stack.timers(), service, outbox, queue);
+    const DelegationPath path(stack, service, queue, [&loop] { loop.wake(); });
+    const ShutdownFirst shutdown_first{queue, stack};
     stack.start();
     spdlog::info("store {}; {} roaming partner(s)", home_config.store.path.string(),
                  home_config.roaming_partners.all().size());
 
     const int sig = stack.wait_for_signal();
     spdlog::info("{} received, disconnecting peers", strsignal(sig));
+    queue.stop();
     stack.shutdown();
     return 0;
   } catch (const config::ConfigError& e) {

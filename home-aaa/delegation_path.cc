@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
+
 #include "apps/delegation.h"
 
 namespace roamkey::home {
@@ -13,11 +15,14 @@ using diameter::PendingRequest;
 
 namespace {
 
+// Successes at debug: at thousands of DLRs a second an info line each would
+// cost more than the DLR (the store keeps every generation issued, and the
+// daemon logs a summary each minute); refusals stay at warn.
 void log_outcome(const char* what, const std::string& nai, const diameter::Message& m, const Outcome& o,
                  std::uint32_t generation = 0) {
   if (o.is_success()) {
-    spdlog::info("{} nai={} from={} realm={}: 2001 generation={}", what, nai, m.origin_host(), m.origin_realm(),
-                 generation);
+    spdlog::debug("{} nai={} from={} realm={}: 2001 generation={}", what, nai, m.origin_host(), m.origin_realm(),
+                  generation);
   } else {
     spdlog::warn("{} nai={} from={} realm={}: {} {} ({})", what, nai, m.origin_host(), m.origin_realm(), o.code,
                  diameter::result_code_name(o.code, o.experimental), o.reason);
@@ -38,9 +43,9 @@ apps::TskVector to_tsk_vector(IssuedVector v) {
   return out;
 }
 
-DelegationPath::DelegationPath(diameter::Stack& stack, const DelegationService& service,
+DelegationPath::DelegationPath(diameter::Stack& stack, const DelegationService& service, DelegationQueue& queue,
                                std::function<void()> revocations_queued)
-    : service_(service), revocations_queued_(std::move(revocations_queued)) {
+    : service_(service), queue_(queue), revocations_queued_(std::move(revocations_queued)) {
   const auto& app = DelegationApp::get();
   // protocol.md sec. 3: a repeated (Origin-Host, End-to-End-Identifier)
   // gets the first answer again and changes no state; a retried DLR must
@@ -48,9 +53,12 @@ DelegationPath::DelegationPath(diameter::Stack& stack, const DelegationService& 
   // (recorded once per generation and status), whatever its identifiers.
   diameter::RequestOptions once;
   once.detect_duplicates = true;
-  stack.on_request(app.dlr, [this](PendingRequest r) { on_delegation(std::move(r)); }, once);
-  stack.on_request(app.har, [this](PendingRequest r) { on_home_authentication(std::move(r)); }, once);
-  stack.on_request(app.kur, [this](PendingRequest r) { on_key_update_report(std::move(r)); }, once);
+  stack.on_request(
+      app.dlr, [this](PendingRequest r) { on_delegation(std::move(r)); }, once);
+  stack.on_request(
+      app.har, [this](PendingRequest r) { on_home_authentication(std::move(r)); }, once);
+  stack.on_request(
+      app.kur, [this](PendingRequest r) { on_key_update_report(std::move(r)); }, once);
 }
 
 std::optional<Outcome> DelegationPath::check_source(const diameter::Message& m) const {
@@ -76,18 +84,29 @@ void DelegationPath::on_delegation(PendingRequest request) const {
     request.answer(*refused, [&](auto& a) { app.answer_header(a); });
     return;
   }
-  auto result = service_.delegate(d);
-  log_outcome("DLR", d.nai, m, result.outcome, result.vector ? result.vector->generation : 0);
-  if (result.revoked) {
-    spdlog::info("DLR nai={}: delegation to {} ({}) revoked (NEW_DELEGATION): DRR queued to {} host(s)", d.nai,
-                 result.revoked->visited_realm, result.revoked->visited_host, result.revocations_queued);
-  }
-  request.answer(result.outcome, [&](auto& a) {
-    app.answer_header(a);
-    if (!result.vector) return;
-    app.write_vector(a, to_tsk_vector(std::move(*result.vector)));
+  // The DLA may leave only once its generation is committed: the queue
+  // answers after its batch's commit, on its writer thread.
+  auto pending = std::make_shared<PendingRequest>(std::move(request));
+  const auto nai = d.nai;
+  queue_.submit(std::move(d), [this, pending, nai](DelegationResult result) {
+    const auto& dlr = pending->request();
+    log_outcome("DLR", nai, dlr, result.outcome, result.vector ? result.vector->generation : 0);
+    if (result.revoked) {
+      spdlog::info("DLR nai={}: delegation to {} ({}) revoked (NEW_DELEGATION): DRR queued to {} host(s)", nai,
+                   result.revoked->visited_realm, result.revoked->visited_host, result.revocations_queued);
+    }
+    try {
+      pending->answer(result.outcome, [&](auto& a) {
+        const auto& delegation = DelegationApp::get();
+        delegation.answer_header(a);
+        if (!result.vector) return;
+        delegation.write_vector(a, to_tsk_vector(std::move(*result.vector)));
+      });
+    } catch (const std::exception& e) {
+      spdlog::error("DLR nai={}: could not send the DLA: {}", nai, e.what());
+    }
+    if (result.revocations_queued > 0 && revocations_queued_) revocations_queued_();
   });
-  if (result.revocations_queued > 0 && revocations_queued_) revocations_queued_();
 }
 
 void DelegationPath::on_home_authentication(PendingRequest request) const {

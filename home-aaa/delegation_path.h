@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "apps/delegation.h"
+#include "delegation_queue.h"
 #include "delegation_service.h"
 #include "diameter/stack.h"
 
@@ -17,11 +18,13 @@ apps::TskVector to_tsk_vector(IssuedVector v);
 
 class DelegationPath {
  public:
-  // Registers the handlers; the service must outlive the Stack's run.
-  // `revocations_queued` runs (on the dispatch thread) after a DLR revoked
-  // an earlier delegation, so that the daemon sends the DRR at once instead
-  // of at its next poll; it must not block.
-  DelegationPath(diameter::Stack& stack, const DelegationService& service,
+  // Registers the handlers; the service and the queue must outlive the
+  // Stack's run. DLRs go through `queue` (group commit); HAR and KUR are
+  // answered on the dispatch thread. `revocations_queued` runs (on the
+  // queue's writer thread) after a DLR revoked an earlier delegation, so
+  // that the daemon sends the DRR at once instead of at its next poll; it
+  // must not block.
+  DelegationPath(diameter::Stack& stack, const DelegationService& service, DelegationQueue& queue,
                  std::function<void()> revocations_queued = {});
 
  private:
@@ -33,6 +36,7 @@ class DelegationPath {
   std::optional<diameter::Outcome> check_source(const diameter::Message& m) const;
 
   const DelegationService& service_;
+  DelegationQueue& queue_;
   std::function<void()> revocations_queued_;
 };
 

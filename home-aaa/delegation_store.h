@@ -14,6 +14,7 @@
 // subscriber_store.h (StoreError; never key material).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -183,6 +184,14 @@ class DelegationStore {
   // its vectors. Pushes not yet taken by the mobile are superseded. nullopt:
   // no such subscriber.
   virtual std::optional<DelegationIssue> record_delegation(const IssueRequest& request) = 0;
+  // Runs `body` inside one write transaction and syncs it once (group
+  // commit, DelegationQueue): every store call `body` makes on this thread
+  // joins that transaction, each in a savepoint of its own, so one failing
+  // call rolls back only its own work. Nothing `body` wrote is durable, nor
+  // may any answer depending on it leave, before this returns; a failed
+  // commit throws StoreError and leaves none of it in the store. Other
+  // threads' calls wait for the whole batch.
+  virtual void in_one_transaction(const std::function<void()>& body) = 0;
   // The subscriber's latest delegation, active or ended; nullopt: none.
   virtual std::optional<DelegationRecord> delegation(std::string_view nai) = 0;
   // Ends the active delegation and queues a DRR to each host of it.

@@ -34,8 +34,8 @@ Statement& Database::prepared(std::string_view sql) {
 
 Statement::Statement(Database& db, std::string_view sql) : db_(db), sql_(sql) {
   sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v3(db.handle(), sql_.data(), static_cast<int>(sql_.size()),
-                                    SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  const int rc = sqlite3_prepare_v3(db.handle(), sql_.data(), static_cast<int>(sql_.size()), SQLITE_PREPARE_PERSISTENT,
+                                    &raw, nullptr);
   stmt_.reset(raw);
   if (rc != SQLITE_OK) db_.fail("cannot prepare statement", rc);
 }
@@ -79,9 +79,13 @@ void Statement::reset() noexcept {
   sqlite3_clear_bindings(stmt_.get());
 }
 
-bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
+}
 
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
+std::int64_t Statement::integer(int column) const {
+  return sqlite3_column_int64(stmt_.get(), column);
+}
 
 std::string Statement::text(int column) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), column));
@@ -102,14 +106,23 @@ crypto::SecretBytes Statement::secret(int column) const {
   return crypto::SecretBytes(crypto::ByteView(p, static_cast<std::size_t>(n)));
 }
 
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE", "cannot start transaction"); }
+// One savepoint name serves every nesting level: SQLite releases and rolls
+// back to the innermost savepoint of that name.
+Transaction::Transaction(Database& db) : db_(db), nested_(sqlite3_get_autocommit(db.handle()) == 0) {
+  db_.exec(nested_ ? "SAVEPOINT roamkey_nested" : "BEGIN IMMEDIATE", "cannot start transaction");
+}
 
 Transaction::~Transaction() {
-  if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!open_) return;
+  if (nested_) {
+    sqlite3_exec(db_.handle(), "ROLLBACK TO roamkey_nested; RELEASE roamkey_nested", nullptr, nullptr, nullptr);
+  } else {
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT", "cannot commit");
+  db_.exec(nested_ ? "RELEASE roamkey_nested" : "COMMIT", "cannot commit");
   open_ = false;
 }
 

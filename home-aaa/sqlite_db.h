@@ -103,6 +103,12 @@ class Database {
 // BEGIN IMMEDIATE: takes the write lock at the start, so two writers never
 // deadlock trying to upgrade read locks (they wait busy_timeout instead).
 // Rolls back unless commit() was reached.
+//
+// Opened while the connection is already inside a transaction (a group
+// commit, DelegationQueue), it is a SAVEPOINT instead: commit() releases it
+// into the outer transaction, and a failure rolls back only its own work, so
+// one failed request never takes the others of its batch with it. Nothing is
+// durable before the outermost COMMIT.
 class Transaction {
  public:
   explicit Transaction(Database& db);
@@ -110,9 +116,11 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   void commit();
+  bool nested() const { return nested_; }
 
  private:
   Database& db_;
+  bool nested_;
   bool open_ = true;
 };
 

@@ -198,6 +198,14 @@ RevocationOutcome SqliteSubscriberStore::revoke_locked(std::int64_t subscriber_i
   return out;
 }
 
+void SqliteSubscriberStore::in_one_transaction(const std::function<void()>& body) {
+  std::lock_guard lock(mutex_);
+  sqlite::Transaction tx(db_);
+  if (tx.nested()) throw std::logic_error("in_one_transaction inside another transaction");
+  body();
+  tx.commit();
+}
+
 std::optional<DelegationIssue> SqliteSubscriberStore::record_delegation(const IssueRequest& r) {
   if (r.rand.size() != kRandLength) throw std::invalid_argument("RAND must be 16 bytes");
   const auto key = canonical_nai(r.nai);

@@ -67,6 +67,7 @@ class SqliteSubscriberStore final : public SubscriberStore, public DelegationSto
 
   // DelegationStore (sqlite_delegation_store.cc)
   std::optional<DelegationIssue> record_delegation(const IssueRequest& request) override;
+  void in_one_transaction(const std::function<void()>& body) override;
   std::optional<DelegationRecord> delegation(std::string_view nai) override;
   std::optional<RevocationOutcome> revoke(std::string_view nai, RevocationCause cause, Timestamp now) override;
   std::vector<DelegationRecord> due_for_rotation(std::string_view realm, Timestamp issued_before, Timestamp now,
@@ -132,7 +133,8 @@ class SqliteSubscriberStore final : public SubscriberStore, public DelegationSto
   // Pushes below `below_generation` not yet taken by the mobile: Superseded.
   void supersede_pushes_locked(std::int64_t subscriber_id, std::int64_t below_generation, Timestamp now);
 
-  std::mutex mutex_;
+  // Recursive: calls made inside in_one_transaction lock it again.
+  std::recursive_mutex mutex_;
   sqlite::Database db_;
   std::shared_ptr<const KeyProtector> protector_;
   bool sealed_store_ = false;   // the store has a master key check value

@@ -35,7 +35,9 @@ const char* const kVisitedHost = "aaa.visited.example";
 const char* const kOtherRealm = "other.example";
 const char* const kOtherHost = "aaa.other.example";
 
-Timestamp at(std::int64_t s) { return Timestamp(std::chrono::seconds(s)); }
+Timestamp at(std::int64_t s) {
+  return Timestamp(std::chrono::seconds(s));
+}
 
 // Returns the queued values in turn, then a counter pattern.
 class ScriptedRandom final : public crypto::RandomSource {
@@ -78,6 +80,7 @@ class BrokenStore final : public SubscriberStore, public DelegationStore {
   std::vector<VectorRecord> list_delegations(std::string_view) override { fail(); }
 
   std::optional<DelegationIssue> record_delegation(const IssueRequest&) override { fail(); }
+  void in_one_transaction(const std::function<void()>&) override { fail(); }
   std::optional<DelegationRecord> delegation(std::string_view) override { fail(); }
   std::optional<RevocationOutcome> revoke(std::string_view, RevocationCause, Timestamp) override { fail(); }
   std::vector<DelegationRecord> due_for_rotation(std::string_view, Timestamp, Timestamp, std::size_t) override {
@@ -144,8 +147,13 @@ class DelegationTest : public ::testing::Test {
   }
 
   HomeAuthRequest har() const {
-    return {kNai,      kVisitedHost,           kRealmAsConfigured, from_hex(kRand), kGeneration,
-            from_hex(kHostChallenge), from_hex(kMnAuth)};
+    return {kNai,
+            kVisitedHost,
+            kRealmAsConfigured,
+            from_hex(kRand),
+            kGeneration,
+            from_hex(kHostChallenge),
+            from_hex(kMnAuth)};
   }
 
   std::uint32_t generation() { return store_.get(kNai)->last_generation; }
