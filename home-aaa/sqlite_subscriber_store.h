@@ -20,7 +20,7 @@
 
 #include "delegation_store.h"
 #include "key_protector.h"
-#include "sqlite_db.h"
+#include "storage/sqlite.h"
 #include "subscriber_store.h"
 
 namespace roamkey::home {

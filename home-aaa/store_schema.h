@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-#include "sqlite_db.h"
+#include "storage/sqlite.h"
 
 namespace roamkey::home::schema {
 

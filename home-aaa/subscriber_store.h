@@ -21,16 +21,16 @@
 
 #include "crypto/bytes.h"
 #include "crypto/secret.h"
+#include "storage/error.h"
 
 namespace roamkey::home {
 
 // Seconds since the Unix epoch, UTC: the resolution the store keeps.
 using Timestamp = std::chrono::sys_seconds;
 
-class StoreError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// A store failure, "<file>: <operation>: <reason>"; the SQLite layer's own
+// errors are of this type too.
+using StoreError = sqlite::Error;
 
 // add/import met an NAI that is already provisioned (RFC 7542 comparison,
 // see nai.h). `index` is the position in the import batch (0 for add).

@@ -5,8 +5,6 @@
 // every report is written to SQLite before it is sent and deleted only when
 // a KUA arrives. Without a path the outbox lives in memory.
 
-#include <sqlite3.h>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -14,6 +12,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "storage/sqlite.h"
 
 namespace roamkey::visited {
 
@@ -29,9 +29,9 @@ struct KeyUpdateReport {
 
 class KeyUpdateOutbox {
  public:
-  // Throws std::runtime_error naming the file when it cannot be opened.
+  // Throws sqlite::Error (a std::runtime_error) naming the file when it
+  // cannot be opened or is no SQLite database.
   explicit KeyUpdateOutbox(const std::filesystem::path& path);
-  ~KeyUpdateOutbox();
   KeyUpdateOutbox(const KeyUpdateOutbox&) = delete;
   KeyUpdateOutbox& operator=(const KeyUpdateOutbox&) = delete;
 
@@ -43,11 +43,8 @@ class KeyUpdateOutbox {
   std::size_t size();
 
  private:
-  void exec(const char* sql);
-  [[noreturn]] void fail(const char* what) const;
-  std::filesystem::path path_;
   std::mutex mutex_;
-  sqlite3* db_ = nullptr;
+  sqlite::Database db_;
 };
 
 }  // namespace roamkey::visited

@@ -1,5 +1,5 @@
 // DelegationQueue (group commit of DLRs, issue 4) and the savepoints that let
-// one request of a batch fail alone (sqlite_db.h Transaction).
+// one request of a batch fail alone (storage/sqlite.h Transaction).
 #include "delegation_queue.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "crypto/random.h"
-#include "sqlite_db.h"
+#include "storage/sqlite.h"
 #include "sqlite_subscriber_store.h"
 #include "store_support.h"
 #include "temp_dir.h"

@@ -1,7 +1,8 @@
 #pragma once
-// RAII over the SQLite C API, only as much as the subscriber store needs:
-// one connection, statements prepared once and reused, immediate
-// transactions. Every failure becomes a StoreError naming the file and the
+// RAII over the SQLite C API, as much as RoamKey's two stores need (home-aaa's
+// subscriber store, visited-aaa's key update outbox): one connection,
+// statements prepared once and reused, immediate transactions nesting as
+// savepoints. Every failure becomes an sqlite::Error naming the file and the
 // operation; SQLite's messages never contain bound values, so no key
 // material can leak through them.
 
@@ -16,8 +17,9 @@
 
 #include "crypto/bytes.h"
 #include "crypto/secret.h"
+#include "storage/error.h"
 
-namespace roamkey::home::sqlite {
+namespace roamkey::sqlite {
 
 class Database;
 
@@ -86,7 +88,7 @@ class Database {
   Statement& prepared(std::string_view sql);
   Query query(std::string_view sql) { return Query(prepared(sql)); }
 
-  // StoreError "<path>: <what>: <SQLite's message>".
+  // Error "<path>: <what>: <SQLite's message>".
   [[noreturn]] void fail(std::string_view what, int rc) const;
   sqlite3* handle() const { return db_.get(); }
   const std::filesystem::path& path() const { return path_; }
@@ -124,4 +126,4 @@ class Transaction {
   bool open_ = true;
 };
 
-}  // namespace roamkey::home::sqlite
+}  // namespace roamkey::sqlite

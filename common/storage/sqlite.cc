@@ -1,8 +1,6 @@
-#include "sqlite_db.h"
+#include "storage/sqlite.h"
 
-#include "subscriber_store.h"
-
-namespace roamkey::home::sqlite {
+namespace roamkey::sqlite {
 
 Database::Database(const std::filesystem::path& path, int flags) : path_(path) {
   sqlite3* raw = nullptr;
@@ -10,7 +8,7 @@ Database::Database(const std::filesystem::path& path, int flags) : path_(path) {
   db_.reset(raw);  // sqlite3_open_v2 may return a handle even on failure; it must be closed
   if (rc != SQLITE_OK) {
     const std::string why = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
-    throw StoreError(path_.string() + ": cannot open: " + why);
+    throw Error(path_.string() + ": cannot open: " + why);
   }
   sqlite3_extended_result_codes(raw, 1);
 }
@@ -18,7 +16,7 @@ Database::Database(const std::filesystem::path& path, int flags) : path_(path) {
 void Database::fail(std::string_view what, int rc) const {
   std::string why = db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(rc);
   if (why.empty() || why == "not an error") why = sqlite3_errstr(rc);
-  throw StoreError(path_.string() + ": " + std::string(what) + ": " + why);
+  throw Error(path_.string() + ": " + std::string(what) + ": " + why);
 }
 
 void Database::exec(const char* sql, std::string_view what) {
@@ -126,4 +124,4 @@ void Transaction::commit() {
   open_ = false;
 }
 
-}  // namespace roamkey::home::sqlite
+}  // namespace roamkey::sqlite
