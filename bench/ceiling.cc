@@ -16,6 +16,7 @@
 #include "closed_loop.h"
 #include "config/config.h"
 #include "diameter/stack.h"
+#include "load_node.h"
 #include "log/logging.h"
 
 #ifndef ROAMKEY_DEFAULT_DICTIONARY
@@ -30,31 +31,18 @@ using namespace roamkey;
 constexpr std::size_t kRequestPayload = 28;
 constexpr std::size_t kAnswerPayload = 96;
 
-struct Loaded {
-  config::DiameterConfig diameter;
-  config::LogConfig log;
-};
-
-Loaded load(const std::string& path) {
-  const auto doc = config::load(path);
-  return {config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY), config::parse_log(doc)};
-}
-
-diameter::StackOptions stack_options(const Loaded& c, std::vector<std::string> accepted, bool signals) {
-  diameter::StackOptions so;
-  so.program = "ceiling";
-  so.diameter = c.diameter;
-  so.diameter_log_level = c.log.diameter_level;
-  so.accepted_peers = std::move(accepted);
-  so.handle_signals = signals;
-  return so;
-}
-
 int serve(const std::string& config_path, const std::vector<std::string>& accepted) {
   log::configure_early("ceiling");
-  const auto c = load(config_path);
-  log::configure(c.log, "ceiling");
-  diameter::Stack stack(stack_options(c, accepted, true));
+  const auto doc = config::load(config_path);
+  const auto log_config = config::parse_log(doc);
+  log::configure(log_config, "ceiling");
+  diameter::StackOptions options;
+  options.program = "ceiling";
+  options.diameter = config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY);
+  options.diameter_log_level = log_config.diameter_level;
+  options.accepted_peers = accepted;
+  const auto identity = options.diameter.identity;
+  diameter::Stack stack(std::move(options));
   stack.advertise(apps::DiameterEapApp::kApplicationName);
   const crypto::Bytes payload(kAnswerPayload, 0x5a);
   stack.on_request(apps::DiameterEapApp::get().der, [&payload](diameter::PendingRequest r) {
@@ -66,7 +54,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& accept
   });
   stack.start();
   // On stderr whatever the log level: bench/run waits for it.
-  std::cerr << "ceiling: serving DER on " << c.diameter.identity << ", ready" << std::endl;
+  std::cerr << "ceiling: serving DER on " << identity << ", ready" << std::endl;
   stack.wait_for_signal();
   stack.shutdown();
   return 0;
@@ -87,23 +75,9 @@ void exchange(diameter::Stack& stack, const std::string& realm, bench::ClosedLoo
 }
 
 int run(const std::string& config_path, const std::string& realm, const bench::LoopSettings& settings, bool json) {
-  auto c = load(config_path);
-  c.log.level = "warn";
-  log::configure(c.log, "ceiling");
-  if (c.diameter.connect.empty()) {
-    std::cerr << "ceiling: the configuration names no peer to dial (diameter.connect)\n";
-    return 2;
-  }
-  const auto server = c.diameter.connect.front().identity;
-  const auto destination = realm.empty() ? c.diameter.realm : realm;
-  diameter::Stack stack(stack_options(c, {}, false));
-  stack.advertise(apps::DiameterEapApp::kApplicationName);
-  stack.start();
-  if (!stack.wait_peer_open(server, std::chrono::seconds(10))) {
-    std::cerr << "ceiling: could not connect to " << server << "\n";
-    stack.shutdown();
-    return 3;
-  }
+  auto node = bench::open_load_node("ceiling", config_path, apps::DiameterEapApp::kApplicationName);
+  auto& stack = *node.stack;
+  const auto destination = realm.empty() ? node.diameter.realm : realm;
   bench::ClosedLoop loop(settings,
                          [&](bench::ClosedLoop::Done done) { exchange(stack, destination, std::move(done)); });
   const auto report = loop.run();
@@ -149,6 +123,9 @@ int main(int argc, char** argv) {
   try {
     if (serve_cmd->parsed()) return serve(config_path, accepted);
     return run(config_path, realm, settings, json);
+  } catch (const bench::LinkError& e) {
+    std::cerr << e.what() << "\n";
+    return e.exit_code;
   } catch (const std::exception& e) {
     std::cerr << "ceiling: " << e.what() << "\n";
     return 3;

@@ -15,13 +15,8 @@
 
 #include "apps/delegation.h"
 #include "closed_loop.h"
-#include "config/config.h"
 #include "diameter/stack.h"
-#include "log/logging.h"
-
-#ifndef ROAMKEY_DEFAULT_DICTIONARY
-#define ROAMKEY_DEFAULT_DICTIONARY "/usr/share/roamkey/roamkey.xml"
-#endif
+#include "load_node.h"
 
 namespace {
 
@@ -76,28 +71,9 @@ class DelegationRequests {
 
 int run(const std::string& config_path, std::string home_realm, const Population& population,
         const bench::LoopSettings& settings, bool json) {
-  const auto doc = config::load(config_path);
-  auto log_config = config::parse_log(doc);
-  log_config.level = "warn";  // nothing per request while measuring
-  log::configure(log_config, "home-load");
-  diameter::StackOptions options;
-  options.program = "home-load";
-  options.diameter = config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY);
-  options.diameter_log_level = log_config.diameter_level;
-  options.handle_signals = false;
-  if (options.diameter.connect.empty()) {
-    std::cerr << "home-load: the configuration names no home-aaa to dial (diameter.connect)\n";
-    return 2;
-  }
-  const auto home = options.diameter.connect.front().identity;
-  diameter::Stack stack(std::move(options));
-  stack.advertise(DelegationApp::kApplicationName, DelegationApp::kVendorName);
-  stack.start();
-  if (!stack.wait_peer_open(home, std::chrono::seconds(10))) {
-    std::cerr << "home-load: could not connect to " << home << "\n";
-    stack.shutdown();
-    return 3;
-  }
+  auto node =
+      bench::open_load_node("home-load", config_path, DelegationApp::kApplicationName, DelegationApp::kVendorName);
+  auto& stack = *node.stack;
   DelegationRequests requests(stack, std::move(home_realm), population);
   bench::ClosedLoop loop(settings, [&](bench::ClosedLoop::Done done) { requests.send_one(std::move(done)); });
   const auto report = loop.run();
@@ -149,6 +125,9 @@ int main(int argc, char** argv) {
   if (realm.empty()) realm = population.nai_pattern.substr(at + 1);
   try {
     return run(config_path, realm, population, settings, json);
+  } catch (const bench::LinkError& e) {
+    std::cerr << e.what() << "\n";
+    return e.exit_code;
   } catch (const std::exception& e) {
     std::cerr << "home-load: " << e.what() << "\n";
     return 3;
