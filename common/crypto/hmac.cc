@@ -16,7 +16,7 @@ namespace {
 // One HMAC-SHA-256 context per thread, its digest set once. Creating a
 // context and fetching SHA-256 for it cost more than the MAC itself (1.7 us
 // against 0.6 us per HMAC on the benchmark machine; every EAP-TSK round
-// computes several, docs/performance.md).
+// computes several, docs/profiling.md).
 class ThreadMac {
  public:
   ThreadMac() : ctx_(EVP_MAC_CTX_new(detail::hmac_algorithm())) {
