@@ -1,23 +1,29 @@
 // aaa-client: plays the AAA client (attendant, registration agent, NAS) and
 // the mobile nodes behind it, over Diameter EAP to visited-aaa.
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <sys/stat.h>
 
-#include <fstream>
+#include <openssl/crypto.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include <atomic>
 #include <csignal>
 #include <future>
-#include <thread>
 #include <iostream>
+#include <thread>
 
 #include "apps/diameter_eap.h"
 #include "bench.h"
+#include "cli/command_line.h"
 #include "config/config.h"
+#include "config/install_paths.h"
+#include "config/tls_credentials.h"
 #include "crypto/bytes.h"
 #include "crypto/kdf.h"
 #include "crypto/key_input.h"
@@ -26,10 +32,6 @@
 #include "eap_session.h"
 #include "log/logging.h"
 #include "mobile_state.h"
-
-#ifndef ROAMKEY_DEFAULT_DICTIONARY
-#define ROAMKEY_DEFAULT_DICTIONARY "/usr/share/roamkey/roamkey.xml"
-#endif
 
 namespace roamkey::client {
 namespace {
@@ -51,7 +53,9 @@ ClientSettings load_settings(const std::string& path) {
   const auto doc = config::load(path);
   ClientSettings s;
   s.log = config::parse_log(doc);
-  s.diameter = config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY);
+  config::only_sections(doc, {"client"});
+  s.diameter = config::parse_diameter(doc, config::default_dictionary());
+  config::require_usable_tls(s.diameter);
   if (s.diameter.connect.empty()) doc.fail("diameter.connect", "aaa-client needs the visited-aaa peer to dial");
   const YAML::Node c = doc.root["client"];
   s.server_realm = s.diameter.realm;
@@ -61,6 +65,26 @@ ClientSettings load_settings(const std::string& path) {
     s.timeout = std::chrono::seconds(config::field::integer(doc, c, "client", "timeout", 1, 600, 10));
   }
   return s;
+}
+
+// The seed of the bench keys, from a file (hex, surrounding white space
+// allowed) rather than the command line, where every user sees it.
+crypto::Bytes read_key_seed(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("--key-seed-file: cannot read " + path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto first = text.find_first_not_of(" \t\r\n");
+  const auto last = text.find_last_not_of(" \t\r\n");
+  const auto hex = first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+  OPENSSL_cleanse(text.data(), text.size());
+  crypto::Bytes seed;
+  try {
+    seed = crypto::from_hex(hex);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("--key-seed-file: " + path + " must hold the seed as hex digits");
+  }
+  if (seed.empty()) throw std::invalid_argument("--key-seed-file: " + path + " is empty");
+  return seed;
 }
 
 struct AuthArgs {
@@ -110,7 +134,9 @@ void print(const AuthArgs& a, const AuthOutcome& o) {
 }
 
 std::atomic<int> g_exit_code{kExitOk};
-extern "C" void exit_with_decided_code(int) { _exit(g_exit_code.load()); }
+extern "C" void exit_with_decided_code(int) {
+  _exit(g_exit_code.load());
+}
 
 // freeDiameter 1.2.1's shutdown sometimes aborts (libfdproto fifo.c:192,
 // "++loops < 20") or stalls when the peer closes at the same moment. By then
@@ -158,7 +184,8 @@ int run_auth(const std::string& config_path, const AuthArgs& args) {
   std::optional<MobileState> state;
   try {
     settings = load_settings(config_path);
-    if (args.key_hex.empty() == args.key_file.empty()) throw std::invalid_argument("give exactly one of --key and --key-file");
+    if (args.key_hex.empty() == args.key_file.empty())
+      throw std::invalid_argument("give exactly one of --key and --key-file");
     options.k = args.key_file.empty() ? crypto::key_from_hex(args.key_hex) : crypto::read_key_file(args.key_file);
     if (!args.state_file.empty()) state = MobileState::load(args.state_file);
   } catch (const std::exception& e) {
@@ -188,7 +215,8 @@ int run_auth(const std::string& config_path, const AuthArgs& args) {
     crypto::SystemRandom random;
     std::promise<AuthOutcome> promise;
     auto future = promise.get_future();
-    EapSession::start(stack, std::move(options), random, [&promise](AuthOutcome o) { promise.set_value(std::move(o)); });
+    EapSession::start(stack, std::move(options), random,
+                      [&promise](AuthOutcome o) { promise.set_value(std::move(o)); });
     // Every round has its own timeout; this only bounds a lost callback.
     if (future.wait_for(settings.timeout * 8) != std::future_status::ready) {
       std::cerr << "aaa-client: no outcome within " << (settings.timeout * 8).count() << " s\n";
@@ -209,12 +237,11 @@ int run_auth(const std::string& config_path, const AuthArgs& args) {
   }
 }
 
-
 struct BenchArgs {
   std::string nai_pattern;
   std::uint64_t mobiles = 0;
   std::uint64_t first_index = 0;
-  std::string key_seed;
+  std::string key_seed_file;
   std::string key_file_pattern;
   unsigned concurrency = 16;
   double duration = 0;
@@ -233,7 +260,7 @@ int run_bench_command(const std::string& config_path, const BenchArgs& args) {
     options.nai_pattern = args.nai_pattern;
     options.mobiles = args.mobiles;
     options.first_index = args.first_index;
-    if (!args.key_seed.empty()) options.seed = crypto::from_hex(args.key_seed);
+    if (!args.key_seed_file.empty()) options.seed = read_key_seed(args.key_seed_file);
     options.key_file_pattern = args.key_file_pattern;
     options.concurrency = args.concurrency;
     if (args.duration > 0) options.duration = std::chrono::milliseconds(static_cast<long>(args.duration * 1000));
@@ -274,15 +301,14 @@ struct ProvisionArgs {
   std::string nai_pattern;
   std::uint64_t count = 0;
   std::uint64_t first_index = 0;
-  std::string key_seed;
+  std::string key_seed_file;
   std::string roaming = "*";
   std::string out;
 };
 
 int run_provision_file(const ProvisionArgs& args) {
   try {
-    const auto seed = crypto::from_hex(args.key_seed);
-    if (seed.empty()) throw std::invalid_argument("--key-seed must not be empty");
+    const auto seed = read_key_seed(args.key_seed_file);
     bench_nai(args.nai_pattern, 0);
     // The file holds every K: readable by its owner only.
     const auto old_mask = ::umask(077);
@@ -304,14 +330,15 @@ int run_provision_file(const ProvisionArgs& args) {
 
 int main(int argc, char** argv) {
   using namespace roamkey::client;
-  CLI::App app{"aaa-client: RoamKey AAA client and mobile node simulator (Diameter EAP, EAP-TSK)"};
+  CLI::App app{"aaa-client: RoamKey AAA client and mobile node simulator (Diameter EAP, EAP-TSK)", "aaa-client"};
+  roamkey::cli::add_version_flag(app, "aaa-client");
   app.require_subcommand(1);
   std::string config_path;
-  app.add_option("-c,--config", config_path, "configuration file (YAML)")->check(CLI::ExistingFile);
+  app.add_option("-c,--config", config_path, "configuration file (YAML)");
 
   AuthArgs a;
   auto* auth = app.add_subcommand("auth", "run one authentication as AAA client + mobile node; exit 0 on success");
-  auth->add_option("-c,--config", config_path, "configuration file (YAML)")->check(CLI::ExistingFile);
+  auth->add_option("-c,--config", config_path, "configuration file (YAML)");
   auth->add_option("--nai", a.nai, "the mobile's NAI, user@home.realm")->required();
   auto* key = auth->add_option("--key", a.key_hex, "the mobile's K, 64 hex digits");
   auth->add_option("--key-file", a.key_file, "file holding K (64 hex digits or 32 raw bytes)")->excludes(key);
@@ -329,11 +356,12 @@ int main(int argc, char** argv) {
 
   BenchArgs b;
   auto* bench = app.add_subcommand("bench", "load generator: many simulated mobiles, C conversations in flight");
-  bench->add_option("-c,--config", config_path, "configuration file (YAML)")->check(CLI::ExistingFile);
+  bench->add_option("-c,--config", config_path, "configuration file (YAML)");
   bench->add_option("--nai-prefix", b.nai_pattern, "NAI pattern user@realm; mobile i is user<i>@realm")->required();
   bench->add_option("--count-mobiles", b.mobiles, "number of provisioned mobiles to use")->required();
   bench->add_option("--first-index", b.first_index, "index of the first mobile (default 0)");
-  auto* seed = bench->add_option("--key-seed", b.key_seed, "hex seed: K_i = HMAC-SHA-256(seed, i) (provision-file)");
+  auto* seed = bench->add_option("--key-seed-file", b.key_seed_file,
+                                 "file holding the hex seed: K_i = HMAC-SHA-256(seed, i) (provision-file)");
   bench->add_option("--key-file-pattern", b.key_file_pattern, "key file per mobile, {} = index")->excludes(seed);
   bench->add_option("--concurrency", b.concurrency, "conversations kept in flight (default 16)")
       ->check(CLI::Range(1u, 100000u));
@@ -352,18 +380,15 @@ int main(int argc, char** argv) {
       ->required();
   provision->add_option("--count", pf.count, "number of mobiles")->required();
   provision->add_option("--first-index", pf.first_index, "index of the first mobile (default 0)");
-  provision->add_option("--key-seed", pf.key_seed, "hex seed: K_i = HMAC-SHA-256(seed, i)")->required();
+  provision->add_option("--key-seed-file", pf.key_seed_file, "file holding the hex seed: K_i = HMAC-SHA-256(seed, i)")
+      ->required();
   provision->add_option("--roaming", pf.roaming, "\"*\" (every partner, default) or realms joined by ';'");
   provision->add_option("--out", pf.out, "file to write (mode 0600)")->required();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : kExitUsage;
-  }
+  if (const auto code = roamkey::cli::parse(app, argc, argv, "aaa-client")) return *code;
   if (provision->parsed()) return run_provision_file(pf);
   if (config_path.empty()) {
-    std::cerr << "aaa-client: --config FILE is required\n";
+    std::cerr << "aaa-client: --config FILE is required (see --help)\n";
     return kExitUsage;
   }
   if (auth->parsed()) return run_auth(config_path, a);

@@ -9,19 +9,18 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "cli/command_line.h"
+
 #include <chrono>
 #include <iostream>
 
 #include "apps/diameter_eap.h"
 #include "closed_loop.h"
 #include "config/config.h"
+#include "config/install_paths.h"
 #include "diameter/stack.h"
 #include "load_node.h"
 #include "log/logging.h"
-
-#ifndef ROAMKEY_DEFAULT_DICTIONARY
-#define ROAMKEY_DEFAULT_DICTIONARY "/usr/share/roamkey/roamkey.xml"
-#endif
 
 namespace {
 
@@ -38,7 +37,7 @@ int serve(const std::string& config_path, const std::vector<std::string>& accept
   log::configure(log_config, "ceiling");
   diameter::StackOptions options;
   options.program = "ceiling";
-  options.diameter = config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY);
+  options.diameter = config::parse_diameter(doc, config::default_dictionary());
   options.diameter_log_level = log_config.diameter_level;
   options.accepted_peers = accepted;
   const auto identity = options.diameter.identity;
@@ -95,12 +94,11 @@ int run(const std::string& config_path, const std::string& realm, const bench::L
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"ceiling: minimal DER/DEA exchange on the embedded stack, for benchmark ratios"};
+  CLI::App app{"ceiling: minimal DER/DEA exchange on the embedded stack, for benchmark ratios", "ceiling"};
+  roamkey::cli::add_version_flag(app, "ceiling");
   app.require_subcommand(1);
   std::string config_path;
-  app.add_option("-c,--config", config_path, "configuration file (YAML, the daemons' format)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  app.add_option("-c,--config", config_path, "configuration file (YAML, the daemons' format)")->required();
   std::vector<std::string> accepted;
   auto* serve_cmd = app.add_subcommand("serve", "answer every DER with DEA 1001 at once");
   serve_cmd->add_option("--accept", accepted, "Diameter identity allowed to connect (repeat)")->required();
@@ -115,11 +113,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--realm", realm, "Destination-Realm (default: the configuration's realm)");
   run_cmd->add_flag("--json", json, "one JSON object");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (const auto code = roamkey::cli::parse(app, argc, argv, "ceiling")) return *code;
   try {
     if (serve_cmd->parsed()) return serve(config_path, accepted);
     return run(config_path, realm, settings, json);

@@ -9,6 +9,8 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
 
+#include "cli/command_line.h"
+
 #include <chrono>
 #include <csignal>
 #include <deque>
@@ -119,7 +121,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, tcp::endpoint target,
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"delay-relay: TCP relay on loopback delaying each direction by D ms"};
+  CLI::App app{"delay-relay: TCP relay on loopback delaying each direction by D ms", "delay-relay"};
+  roamkey::cli::add_version_flag(app, "delay-relay");
   unsigned short listen_port = 0, target_port = 0;
   std::string address = "127.0.0.1", target_address = "127.0.0.1";
   double delay_ms = 0;
@@ -129,7 +132,7 @@ int main(int argc, char** argv) {
   app.add_option("--target-address", target_address, "target address (default 127.0.0.1)");
   app.add_option("--delay-ms", delay_ms, "one-way delay per direction, ms (round trip = 2 x this)")
       ->check(CLI::NonNegativeNumber);
-  CLI11_PARSE(app, argc, argv);
+  if (const auto code = roamkey::cli::parse(app, argc, argv, "delay-relay")) return *code;
   try {
     asio::io_context io(1);
     const tcp::endpoint listen(asio::ip::make_address(address), listen_port);

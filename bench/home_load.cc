@@ -9,6 +9,8 @@
 // visited-aaa must not be running meanwhile.
 #include <CLI/CLI.hpp>
 
+#include "cli/command_line.h"
+
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -93,14 +95,15 @@ int run(const std::string& config_path, std::string home_realm, const Population
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"home-load: DLRs per second a home-aaa sustains, played from a visited-aaa's configuration"};
+  CLI::App app{"home-load: DLRs per second a home-aaa sustains, played from a visited-aaa's configuration",
+               "home-load"};
+  roamkey::cli::add_version_flag(app, "home-load");
   std::string config_path, realm;
   Population population;
   bench::LoopSettings settings{.concurrency = 64, .duration_s = 10, .warmup_s = 2};
   bool json = false;
   app.add_option("-c,--config", config_path, "a visited-aaa configuration (YAML): identity, TLS, home to dial")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   app.add_option("--realm", realm, "Destination-Realm (default: the realm of --nai-prefix)");
   app.add_option("--nai-prefix", population.nai_pattern, "NAI pattern user@realm; subscriber i is user<i>@realm")
       ->required();
@@ -112,11 +115,7 @@ int main(int argc, char** argv) {
   app.add_option("--duration", settings.duration_s, "seconds measured (default 10)")->check(CLI::PositiveNumber);
   app.add_option("--warmup", settings.warmup_s, "seconds before measuring (default 2)")->check(CLI::NonNegativeNumber);
   app.add_flag("--json", json, "one JSON object");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (const auto code = roamkey::cli::parse(app, argc, argv, "home-load")) return *code;
   const auto at = population.nai_pattern.find('@');
   if (at == std::string::npos || at + 1 == population.nai_pattern.size()) {
     std::cerr << "home-load: --nai-prefix must be user@realm\n";

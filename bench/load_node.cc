@@ -1,10 +1,8 @@
 #include "load_node.h"
 
+#include "config/install_paths.h"
+#include "config/tls_credentials.h"
 #include "log/logging.h"
-
-#ifndef ROAMKEY_DEFAULT_DICTIONARY
-#define ROAMKEY_DEFAULT_DICTIONARY "/usr/share/roamkey/roamkey.xml"
-#endif
 
 namespace roamkey::bench {
 
@@ -14,7 +12,8 @@ LoadNode open_load_node(const std::string& program, const std::string& config_pa
   auto log_config = config::parse_log(doc);
   log_config.level = "warn";  // nothing per request while measuring
   log::configure(log_config, program);
-  LoadNode node{config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY), nullptr};
+  LoadNode node{config::parse_diameter(doc, config::default_dictionary()), nullptr};
+  config::require_usable_tls(node.diameter);
   if (node.diameter.connect.empty())
     throw LinkError(2, program + ": the configuration names no peer to dial (diameter.connect)");
   diameter::StackOptions options;

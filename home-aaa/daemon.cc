@@ -8,7 +8,10 @@
 #include <cstring>
 
 #include "apps/delegation.h"
+#include "config/check_report.h"
 #include "config/config.h"
+#include "config/install_paths.h"
+#include "config/tls_credentials.h"
 #include "crypto/random.h"
 #include "delegation_path.h"
 #include "delegation_queue.h"
@@ -21,10 +24,6 @@
 #include "visited_outbox.h"
 #include "visited_path.h"
 #include "wrap_keys.h"
-
-#ifndef ROAMKEY_DEFAULT_DICTIONARY
-#define ROAMKEY_DEFAULT_DICTIONARY "/usr/share/roamkey/roamkey.xml"
-#endif
 
 namespace roamkey::home {
 
@@ -195,8 +194,9 @@ int run_daemon(const std::string& config_path) {
   try {
     const auto doc = config::load(config_path);
     const auto log_config = config::parse_log(doc);
-    auto diameter_config = config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY);
+    auto diameter_config = config::parse_diameter(doc, config::default_dictionary());
     auto home_config = parse_home_config(doc);
+    config::require_usable_tls(diameter_config);
     log::configure(log_config, "home-aaa");
 
     SqliteSubscriberStore::Options store_options;
@@ -241,11 +241,31 @@ int run_daemon(const std::string& config_path) {
     return 0;
   } catch (const config::ConfigError& e) {
     spdlog::error("configuration error: {}", e.what());
-    return 2;
+    return 1;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
   }
+}
+
+int check_config(const std::string& config_path, std::ostream& out, std::ostream& err) {
+  config::CheckReport report;
+  std::optional<config::Document> doc;
+  if (!report.check([&] { doc = config::load(config_path); })) return report.finish(config_path, out, err);
+  config::check_common(report, *doc, kHomeSections);
+  std::optional<HomeConfig> home;
+  if (report.check([&] { home = parse_home_config(*doc); })) {
+    std::shared_ptr<const KeyProtector> protector;
+    if (report.check([&] { protector = key_protector_for(home->store.master_key_file); })) {
+      for (const auto& p : SqliteSubscriberStore::check_read_only(home->store.path, protector)) report.add(p);
+    }
+    report.check([&] {
+      std::vector<std::string> warnings;
+      load_wrap_keys(home->roaming_partners, warnings);
+      for (const auto& w : warnings) out << config_path << ": warning: " << w << "\n";
+    });
+  }
+  return report.finish(config_path, out, err);
 }
 
 }  // namespace roamkey::home

@@ -14,7 +14,9 @@ namespace field = config::field;
 
 constexpr unsigned long kUint32Max = std::numeric_limits<std::uint32_t>::max();
 
-std::string at_index(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+std::string at_index(const std::string& path, std::size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
 
 StoreConfig parse_store(const Document& doc) {
   const YAML::Node n = doc.root["store"];
@@ -112,7 +114,8 @@ RoamingPartners parse_partners(const Document& doc, const DelegationPolicy& top)
 
     const YAML::Node peers = n["peers"];
     if (!peers || peers.IsNull()) doc.fail(at + ".peers", "required");
-    if (!peers.IsSequence() || peers.size() == 0) doc.fail(at + ".peers", "must be a non-empty list of Diameter identities");
+    if (!peers.IsSequence() || peers.size() == 0)
+      doc.fail(at + ".peers", "must be a non-empty list of Diameter identities");
     for (std::size_t j = 0; j < peers.size(); ++j) {
       const auto peer_at = at_index(at + ".peers", j);
       if (!peers[j].IsScalar() || peers[j].as<std::string>().empty()) doc.fail(peer_at, "must be a non-empty string");
@@ -137,9 +140,13 @@ RoamingPartners parse_partners(const Document& doc, const DelegationPolicy& top)
 
 HomeConfig parse_home_config(const Document& doc) {
   HomeConfig c;
+  c.admin = config::parse_admin(doc, kDefaultAdminPort);
   c.store = parse_store(doc);
   c.delegation = parse_delegation(doc);
   c.roaming_partners = parse_partners(doc, c.delegation);
+  // Last, so that check-config, which runs it on its own too, also reports
+  // what the sections themselves hold.
+  config::only_sections(doc, kHomeSections);
   return c;
 }
 

@@ -29,7 +29,14 @@ struct StoreConfig {
   std::filesystem::path master_key_file;
 };
 
+// home-aaa's top-level sections besides the common ones (diameter, log).
+inline constexpr std::initializer_list<const char*> kHomeSections = {"admin", "store", "delegation",
+                                                                     "roaming_partners"};
+// admin.listen when the section is absent: 127.0.0.1:9868.
+inline constexpr std::uint16_t kDefaultAdminPort = 9868;
+
 struct HomeConfig {
+  config::AdminConfig admin;
   StoreConfig store;
   DelegationPolicy delegation;
   RoamingPartners roaming_partners;

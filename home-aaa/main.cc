@@ -3,6 +3,7 @@
 // configuration error, 2 usage error. Errors are one line on stderr.
 
 #include <openssl/crypto.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -10,10 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "cli/command_line.h"
 #include "config/config.h"
+#include "crypto/key_input.h"
 #include "daemon.h"
 #include "home_config.h"
-#include "crypto/key_input.h"
 #include "operator_commands.h"
 #include "subscriber_store.h"
 
@@ -85,7 +87,10 @@ int main(int argc, char** argv) {
   Options o;
   WipeOnExit wipe{o.key_hex};
 
+  // The store, its -wal/-shm and the log hold NAIs: never world-readable.
+  ::umask(027);
   CLI::App app{"RoamKey home AAA server and subscriber store tool", "home-aaa"};
+  roamkey::cli::add_version_flag(app, "home-aaa");
   app.fallthrough();  // --config and --store may also follow the subcommand
   app.require_subcommand(1);
   app.add_option("-c,--config", o.config, "configuration file (YAML); its store.path locates the store");
@@ -95,13 +100,19 @@ int main(int argc, char** argv) {
                  "Read only by the commands that read or write K (subscriber add/import, store rekey/info)");
 
   auto* run = app.add_subcommand("run", "run the daemon (needs --config)");
+  auto* check_config =
+      app.add_subcommand("check-config",
+                         "check the configuration (needs --config): every key, the TLS credentials, the master key and "
+                         "the store, read-only; print every problem; exit 0 if usable, 1 if not");
 
   auto* subscriber = app.add_subcommand("subscriber", "manage subscribers");
   subscriber->require_subcommand(1);
 
-  auto* add = subscriber->add_subcommand("add", "provision a subscriber (may roam nowhere unless --realm or --all-partners)");
+  auto* add =
+      subscriber->add_subcommand("add", "provision a subscriber (may roam nowhere unless --realm or --all-partners)");
   nai_option(add, o);
-  auto* key = add->add_option("--key", o.key_hex, "K as 64 hex digits (visible in the process list: prefer --key-file)");
+  auto* key =
+      add->add_option("--key", o.key_hex, "K as 64 hex digits (visible in the process list: prefer --key-file)");
   auto* key_file = add->add_option("--key-file", o.key_file,
                                    "file holding K as 32 raw bytes or 64 hex digits; - reads standard input");
   key->excludes(key_file);
@@ -109,8 +120,9 @@ int main(int argc, char** argv) {
   add->add_flag("--all-partners", o.all_partners, "the subscriber may roam to every roaming partner")->excludes(realm);
 
   auto* import = subscriber->add_subcommand(
-      "import", "provision subscribers from a file, all or nothing; lines: nai,k_hex[,realm;realm|*] or JSON objects "
-                "{\"nai\",\"k\",\"realms\",\"all_partners\"}");
+      "import",
+      "provision subscribers from a file, all or nothing; lines: nai,k_hex[,realm;realm|*] or JSON objects "
+      "{\"nai\",\"k\",\"realms\",\"all_partners\"}");
   import->add_option("FILE", o.import_file, "the file; - reads standard input")->required();
 
   auto* list = subscriber->add_subcommand("list", "list subscribers (never K)");
@@ -120,15 +132,17 @@ int main(int argc, char** argv) {
   nai_option(show, o);
   show->add_flag("--json", o.json, "as a JSON object");
 
-  auto* bar = nai_option(
-      subscriber->add_subcommand("bar", "suspend a subscriber (delegations answer 5403) and revoke its active "
-                                        "delegation (DRR, SUBSCRIPTION_WITHDRAWN)"),
-      o);
+  auto* bar =
+      nai_option(subscriber->add_subcommand("bar",
+                                            "suspend a subscriber (delegations answer 5403) and revoke its active "
+                                            "delegation (DRR, SUBSCRIPTION_WITHDRAWN)"),
+                 o);
   auto* unbar = nai_option(subscriber->add_subcommand("unbar", "lift a suspension"), o);
-  auto* remove = nai_option(
-      subscriber->add_subcommand("remove", "delete a subscriber and its vector records (its generation is kept) and "
-                                           "revoke its active delegation (DRR, SUBSCRIPTION_WITHDRAWN)"),
-      o);
+  auto* remove =
+      nai_option(subscriber->add_subcommand("remove",
+                                            "delete a subscriber and its vector records (its generation is kept) and "
+                                            "revoke its active delegation (DRR, SUBSCRIPTION_WITHDRAWN)"),
+                 o);
 
   auto* roam = subscriber->add_subcommand(
       "roam", "replace where a subscriber may roam (revokes the active delegation if its realm is no longer allowed)");
@@ -140,28 +154,31 @@ int main(int argc, char** argv) {
   roam_none->excludes(roam_realm);
   roam_none->excludes(roam_all);
 
-  auto* delegations = app.add_subcommand(
-      "delegations", "a subscriber's active delegation, the generation its mobile holds, the vectors issued, "
-                     "revocations and key pushes with attempts and last error, key-update reports (never keys)");
+  auto* delegations =
+      app.add_subcommand("delegations",
+                         "a subscriber's active delegation, the generation its mobile holds, the vectors issued, "
+                         "revocations and key pushes with attempts and last error, key-update reports (never keys)");
   nai_option(delegations, o);
   delegations->add_flag("--json", o.json, "as one JSON object (\"vectors\": the issued vectors)");
 
   auto* revoke = app.add_subcommand(
-      "revoke", "revoke a subscriber's active delegation: the daemon sends a DRR to each visited host holding it, "
-                "retrying until it is answered; works whether or not the daemon runs");
+      "revoke",
+      "revoke a subscriber's active delegation: the daemon sends a DRR to each visited host holding it, "
+      "retrying until it is answered; works whether or not the daemon runs");
   nai_option(revoke, o);
   revoke->add_option("--cause", o.cause, "Revocation-Cause (default administrative)")
       ->check(CLI::IsMember({"administrative", "subscription-withdrawn", "key-compromised"}));
 
   auto* rotate = app.add_subcommand(
-      "rotate", "force a key rotation: the daemon issues the next generation of the active delegation and pushes "
-                "it (KPR) to the visited host, which offers it to the mobile at its next authentication");
+      "rotate",
+      "force a key rotation: the daemon issues the next generation of the active delegation and pushes "
+      "it (KPR) to the visited host, which offers it to the mobile at its next authentication");
   nai_option(rotate, o);
 
   auto* store = app.add_subcommand("store", "maintain the subscriber store");
   store->require_subcommand(1);
-  auto* rekey = store->add_subcommand(
-      "rekey", "seal every K under a master key (AES-256-GCM), crash-safe: one transaction");
+  auto* rekey =
+      store->add_subcommand("rekey", "seal every K under a master key (AES-256-GCM), crash-safe: one transaction");
   rekey->add_option("--new-master-key-file", o.new_master_key_file,
                     "re-seal every K under the key in this file (mode 0600); without it, seal the K still in clear "
                     "under the configured store.master_key_file");
@@ -179,13 +196,7 @@ int main(int argc, char** argv) {
   auto* info = store->add_subcommand("info", "schema version and how K are kept (sealed, in clear, master key)");
   info->add_flag("--json", o.json, "as a JSON object");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help
-    std::cerr << "home-aaa: " << e.what() << " (see --help)\n";
-    return cli::kExitUsage;
-  }
+  if (const auto code = roamkey::cli::parse(app, argc, argv, "home-aaa")) return *code;
 
   try {
     if (*run) {
@@ -193,6 +204,12 @@ int main(int argc, char** argv) {
       if (!o.store.empty() || !o.master_key_file.empty())
         throw UsageError("run: the store and its master key come from --config (store.path, store.master_key_file)");
       return roamkey::home::run_daemon(o.config);
+    }
+    if (*check_config) {
+      if (o.config.empty()) throw UsageError("check-config: --config FILE is required");
+      if (!o.store.empty() || !o.master_key_file.empty())
+        throw UsageError("check-config: the store and its master key come from --config");
+      return roamkey::home::check_config(o.config, std::cout, std::cerr);
     }
     const auto c = context_from_options(o);
     if (*add) {

@@ -1,11 +1,6 @@
 #include "sqlite_subscriber_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <limits>
 #include <sstream>
 
@@ -28,28 +23,18 @@ constexpr std::string_view kMasterKeyCheck = "master_key_check";
 constexpr std::string_view kPlainKRefused = "plain_k_refused";
 constexpr std::size_t kRekeyPage = 500;
 
-std::string_view status_text(SubscriberStatus s) { return to_string(s); }
+std::string_view status_text(SubscriberStatus s) {
+  return to_string(s);
+}
 
 SubscriberStatus status_from(const std::string& s) {
   return s == "barred" ? SubscriberStatus::Barred : SubscriberStatus::Active;
 }
 
-// K may be stored in clear (KeyScheme::Plain): create the file readable by
-// its owner only before SQLite sees it. SQLite gives the -wal and -shm files
-// the permissions of the database file.
-void create_private_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd >= 0) {
-    ::close(fd);
-    return;
-  }
-  if (errno == EEXIST) return;
-  throw StoreError(path.string() + ": cannot create store: " + std::strerror(errno));
-}
-
 int open_flags(const std::filesystem::path& path, const SqliteSubscriberStore::Options& options) {
   if (options.create_if_missing) {
-    create_private_file(path);
+    // K may be stored in clear (KeyScheme::Plain): owner only.
+    sqlite::create_private_file(path);
   } else if (!std::filesystem::exists(path)) {
     throw StoreError(path.string() + ": no subscriber store at this path");
   }
@@ -146,6 +131,52 @@ SqliteSubscriberStore::SqliteSubscriberStore(const std::filesystem::path& path, 
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   schema::prepare(db_, seconds(now));
   check_key_access(options.require_key_access);
+}
+
+std::vector<std::string> SqliteSubscriberStore::check_read_only(const std::filesystem::path& path,
+                                                                const std::shared_ptr<const KeyProtector>& protector) {
+  std::vector<std::string> problems;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (!std::filesystem::is_directory(path.parent_path().empty() ? "." : path.parent_path(), ec))
+      problems.push_back(path.string() + ": no store, and its directory does not exist");
+    return problems;
+  }
+  try {
+    sqlite::Database db(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+    if (schema::inspect(db) == 0) return problems;  // empty: laid out at start
+    const auto has_meta = [&] {
+      auto q = db.query("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'store_meta'");
+      return q->step();
+    }();
+    std::optional<crypto::Bytes> stored;
+    if (has_meta) {
+      auto q = db.query("SELECT value FROM store_meta WHERE name = ?1");
+      q->bind(1, kMasterKeyCheck);
+      if (q->step()) stored = q->blob(0);
+    }
+    const auto mine = protector ? protector->key_check() : crypto::Bytes{};
+    if (mine.empty()) {
+      if (stored)
+        problems.push_back(path.string() +
+                           ": the K in this store are sealed under a master key: configure "
+                           "store.master_key_file");
+    } else if (stored && !crypto::constant_time_equal(*stored, mine)) {
+      problems.push_back(path.string() +
+                         ": store.master_key_file does not match this store: its K are sealed "
+                         "under another master key");
+    } else if (!stored) {
+      auto q = db.query("SELECT nai_key, k_blob FROM subscribers WHERE k_scheme = ?1 LIMIT 1");
+      q->bind(1, static_cast<std::int64_t>(KeyScheme::Aes256GcmMasterKey));
+      if (q->step() && !protector->unprotect(KeyScheme::Aes256GcmMasterKey, q->secret(1).view(), q->text(0)))
+        problems.push_back(path.string() +
+                           ": store.master_key_file does not match this store: its K are "
+                           "sealed under another master key");
+    }
+  } catch (const std::exception& e) {
+    problems.push_back(e.what());
+  }
+  return problems;
 }
 
 std::optional<crypto::Bytes> SqliteSubscriberStore::meta(std::string_view name) {
@@ -254,8 +285,8 @@ SqliteSubscriberStore::RekeyResult SqliteSubscriberStore::rekey(std::shared_ptr<
     for (;;) {
       std::vector<Row> rows;
       {
-        auto q = db_.query(
-            "SELECT id, nai_key, nai, k_scheme, k_blob FROM subscribers WHERE id > ?1 ORDER BY id LIMIT ?2");
+        auto q =
+            db_.query("SELECT id, nai_key, nai, k_scheme, k_blob FROM subscribers WHERE id > ?1 ORDER BY id LIMIT ?2");
         q->bind(1, after).bind(2, static_cast<std::int64_t>(kRekeyPage));
         while (q->step())
           rows.push_back({q->integer(0), q->text(1), q->text(2), static_cast<KeyScheme>(q->integer(3)), q->secret(4)});
@@ -300,8 +331,10 @@ KeyStats SqliteSubscriberStore::key_stats() {
     auto q = db_.query("SELECT k_scheme, count(*) FROM subscribers GROUP BY k_scheme");
     while (q->step()) {
       const auto n = static_cast<std::uint64_t>(q->integer(1));
-      if (q->integer(0) == static_cast<std::int64_t>(KeyScheme::Plain)) stats.plain += n;
-      else stats.sealed += n;
+      if (q->integer(0) == static_cast<std::int64_t>(KeyScheme::Plain))
+        stats.plain += n;
+      else
+        stats.sealed += n;
     }
   }
   stats.master_key_check = meta(kMasterKeyCheck).has_value();

@@ -50,6 +50,15 @@ class SqliteSubscriberStore final : public SubscriberStore, public DelegationSto
   // home store, is of a newer schema version, cannot be opened, or does not
   // match the key protector (another master key; sealed K and no master key).
   explicit SqliteSubscriberStore(const std::filesystem::path& path);
+
+  // What opening `path` with `protector` would refuse, found on a read-only
+  // connection that changes nothing (check-config): not a home store, too
+  // new, sealed under another master key, sealed K and no master key.
+  // Empty when the daemon can open it; a missing file is fine (created at
+  // start) if its directory exists.
+  static std::vector<std::string> check_read_only(const std::filesystem::path& path,
+                                                  const std::shared_ptr<const KeyProtector>& protector);
+
   SqliteSubscriberStore(const std::filesystem::path& path, Options options);
 
   // SubscriberStore

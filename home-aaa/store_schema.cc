@@ -215,15 +215,26 @@ void set_pragmas(sqlite::Database& db) {
   // synchronous=FULL syncs the WAL on every commit: a generation is on disk
   // before issue_vector returns, so a crash never hands out the same one
   // twice (protocol.md sec. 1).
-  db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;"
-          "PRAGMA trusted_schema = OFF",
-          "cannot configure the store");
+  db.exec(
+      "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;"
+      "PRAGMA trusted_schema = OFF",
+      "cannot configure the store");
 }
 
 }  // namespace
 
 int version(sqlite::Database& db) {
   return static_cast<int>(single_integer(db, "SELECT coalesce(max(version), 0) FROM schema_version"));
+}
+
+int inspect(sqlite::Database& db) {
+  check_ours(db);
+  if (application_id(db) != kApplicationId) return 0;
+  const int v = version(db);
+  if (v > kCurrentVersion)
+    throw StoreError(db.path().string() + ": store schema version " + std::to_string(v) +
+                     " is newer than this program supports (" + std::to_string(kCurrentVersion) + ")");
+  return v;
 }
 
 void prepare(sqlite::Database& db, std::int64_t now, int target) {

@@ -27,4 +27,9 @@ void prepare(sqlite::Database& db, std::int64_t now, int target = kCurrentVersio
 // The version recorded in the store (for diagnostics and tests).
 int version(sqlite::Database& db);
 
+// Reads without writing (check-config, on a read-only connection): the
+// store's version, 0 for an empty database; StoreError for a file that is
+// not a RoamKey home store or is newer than kCurrentVersion.
+int inspect(sqlite::Database& db);
+
 }  // namespace roamkey::home::schema

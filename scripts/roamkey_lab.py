@@ -398,6 +398,7 @@ class Node:
     log_level: str = "info"
     diameter_log_level: str = "warn"
     tc_timer: int = 2  # quick reconnection after a peer restarts
+    wrapper: list[str] = dataclasses.field(default_factory=list)  # argv prefix, e.g. ip netns exec NS
     dictionary: Path = DICTIONARY
     config: Path = Path()
     log: Path = Path()
@@ -557,7 +558,7 @@ class Daemon:
         self.rcfile.unlink(missing_ok=True)
         self.pidfile.unlink(missing_ok=True)
         mark = self.log_mark()
-        argv = [str(self.exe), "--config", str(self.node.config), "run"]
+        argv = [*self.node.wrapper, str(self.exe), "--config", str(self.node.config), "run"]
         self._supervisor = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "supervise", "--pidfile", str(self.pidfile),
              "--rcfile", str(self.rcfile), "--output", str(self.node.log), "--", *argv],

@@ -4,8 +4,11 @@ namespace roamkey::visited {
 
 namespace {
 
+// The reports name subscribers (NAIs): the file is readable by its owner only.
 std::filesystem::path database_path(const std::filesystem::path& path) {
-  return path.empty() ? std::filesystem::path(":memory:") : path;
+  if (path.empty()) return ":memory:";
+  sqlite::create_private_file(path);
+  return path;
 }
 
 }  // namespace
@@ -22,6 +25,25 @@ KeyUpdateOutbox::KeyUpdateOutbox(const std::filesystem::path& path)
       " generation INTEGER NOT NULL, status INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
       " last_error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL DEFAULT (unixepoch()))",
       "cannot prepare the outbox");
+}
+
+std::vector<std::string> KeyUpdateOutbox::check_read_only(const std::filesystem::path& path) {
+  std::vector<std::string> problems;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    if (!std::filesystem::is_directory(path.parent_path().empty() ? "." : path.parent_path(), ec))
+      problems.push_back("state.path: " + path.string() + ": no state database, and its directory does not exist");
+    return problems;
+  }
+  try {
+    sqlite::Database db(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+    // Reads the schema: fails on a file that is no SQLite database.
+    auto q = db.query("SELECT count(*) FROM sqlite_schema WHERE name = 'key_update_reports'");
+    if (!q->step()) problems.push_back("state.path: " + path.string() + ": cannot be read");
+  } catch (const std::exception& e) {
+    problems.push_back(std::string("state.path: ") + e.what());
+  }
+  return problems;
 }
 
 KeyUpdateReport KeyUpdateOutbox::add(KeyUpdateReport r) {

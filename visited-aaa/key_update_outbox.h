@@ -32,6 +32,10 @@ class KeyUpdateOutbox {
   // Throws sqlite::Error (a std::runtime_error) naming the file when it
   // cannot be opened or is no SQLite database.
   explicit KeyUpdateOutbox(const std::filesystem::path& path);
+  // What opening `path` would refuse, found on a read-only connection that
+  // changes nothing (check-config). A missing file is fine if its directory
+  // exists: it is created at start.
+  static std::vector<std::string> check_read_only(const std::filesystem::path& path);
   KeyUpdateOutbox(const KeyUpdateOutbox&) = delete;
   KeyUpdateOutbox& operator=(const KeyUpdateOutbox&) = delete;
 

@@ -1,5 +1,7 @@
 // visited-aaa: the visited domain's AAA server (protocol.md sec. 4 and 5).
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 
 #include <boost/asio/steady_timer.hpp>
@@ -9,7 +11,11 @@
 
 #include "apps/delegation.h"
 #include "apps/diameter_eap.h"
+#include "cli/command_line.h"
+#include "config/check_report.h"
 #include "config/config.h"
+#include "config/install_paths.h"
+#include "config/tls_credentials.h"
 #include "crypto/random.h"
 #include "der_path.h"
 #include "diameter/stack.h"
@@ -22,10 +28,6 @@
 #include "log/logging.h"
 #include "tsk_cache.h"
 #include "visited_config.h"
-
-#ifndef ROAMKEY_DEFAULT_DICTIONARY
-#define ROAMKEY_DEFAULT_DICTIONARY "/usr/share/roamkey/roamkey.xml"
-#endif
 
 namespace roamkey::visited {
 namespace {
@@ -70,8 +72,9 @@ int run(const std::string& config_path) {
   try {
     const auto doc = config::load(config_path);
     const auto log_config = config::parse_log(doc);
-    auto diameter_config = config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY);
+    auto diameter_config = config::parse_diameter(doc, config::default_dictionary());
     const auto visited_config = parse_visited_config(doc);
+    config::require_usable_tls(diameter_config);
     log::configure(log_config, "visited-aaa");
 
     diameter::StackOptions options;
@@ -115,42 +118,50 @@ int run(const std::string& config_path) {
     return 0;
   } catch (const config::ConfigError& e) {
     spdlog::error("configuration error: {}", e.what());
-    return 2;
+    return 1;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
   }
 }
 
+// `visited-aaa check-config`: every problem of the configuration and the
+// TLS credentials, and whether the state database can be opened; 0 or 1.
+int check_config(const std::string& config_path) {
+  config::CheckReport report;
+  std::optional<config::Document> doc;
+  if (!report.check([&] { doc = config::load(config_path); })) return report.finish(config_path, std::cout, std::cerr);
+  config::check_common(report, *doc, kVisitedSections);
+  std::optional<VisitedConfig> visited;
+  if (report.check([&] { visited = parse_visited_config(*doc); }) && !visited->state.path.empty()) {
+    for (const auto& p : KeyUpdateOutbox::check_read_only(visited->state.path)) report.add(p);
+  }
+  return report.finish(config_path, std::cout, std::cerr);
+}
+
 }  // namespace
 }  // namespace roamkey::visited
 
 int main(int argc, char** argv) {
-  CLI::App app{"visited-aaa: the visited domain's RoamKey AAA server (EAP-TSK over Diameter EAP)"};
+  // The state database and the log hold NAIs: never world-readable.
+  ::umask(027);
+  CLI::App app{"visited-aaa: the visited domain's RoamKey AAA server (EAP-TSK over Diameter EAP)", "visited-aaa"};
+  roamkey::cli::add_version_flag(app, "visited-aaa");
   app.require_subcommand(1);
   std::string config_path;
-  app.add_option("-c,--config", config_path, "configuration file (YAML)")->check(CLI::ExistingFile);
+  app.add_option("-c,--config", config_path, "configuration file (YAML)");
   auto* run = app.add_subcommand("run", "run the daemon in the foreground until SIGTERM/SIGINT");
-  run->add_option("-c,--config", config_path, "configuration file (YAML)")->check(CLI::ExistingFile);
-  auto* check = app.add_subcommand("check-config", "validate the configuration file and exit");
-  check->add_option("-c,--config", config_path, "configuration file (YAML)")->check(CLI::ExistingFile);
-  CLI11_PARSE(app, argc, argv);
+  run->add_option("-c,--config", config_path, "configuration file (YAML)");
+  auto* check =
+      app.add_subcommand("check-config",
+                         "check the configuration: every key, the TLS credentials and the state database, read-only; "
+                         "print every problem; exit 0 if usable, 1 if not");
+  check->add_option("-c,--config", config_path, "configuration file (YAML)");
+  if (const auto code = roamkey::cli::parse(app, argc, argv, "visited-aaa")) return *code;
   if (config_path.empty()) {
-    std::cerr << "visited-aaa: --config FILE is required\n";
-    return 2;
+    std::cerr << "visited-aaa: --config FILE is required (see --help)\n";
+    return roamkey::cli::kExitUsage;
   }
-  if (check->parsed()) {
-    try {
-      const auto doc = roamkey::config::load(config_path);
-      roamkey::config::parse_log(doc);
-      roamkey::config::parse_diameter(doc, ROAMKEY_DEFAULT_DICTIONARY);
-      roamkey::visited::parse_visited_config(doc);
-      std::cout << config_path << ": OK\n";
-      return 0;
-    } catch (const std::exception& e) {
-      std::cerr << "visited-aaa: " << e.what() << "\n";
-      return 2;
-    }
-  }
+  if (check->parsed()) return roamkey::visited::check_config(config_path);
   return roamkey::visited::run(config_path);
 }

@@ -97,8 +97,8 @@ VisitedConfig parse_visited_config(const YAML::Node& root) {
   // A conversation waiting for the home must outlive the wait, or the sweep
   // would drop it before the answer can arrive.
   if (c.eap.home_timeout >= c.eap.conversation_timeout)
-    fail("eap.home_timeout", "must be less than eap.conversation_timeout (" +
-                                 std::to_string(c.eap.conversation_timeout.count()) + ")");
+    fail("eap.home_timeout",
+         "must be less than eap.conversation_timeout (" + std::to_string(c.eap.conversation_timeout.count()) + ")");
   return c;
 }
 
@@ -158,6 +158,8 @@ VisitedConfig parse_visited_config(const config::Document& doc) {
     const auto path = config::field::string(doc, st, "state", "path", "");
     if (!path.empty()) c.state.path = doc.resolve(path);
   }
+  c.admin = config::parse_admin(doc, kDefaultAdminPort);
+  config::only_sections(doc, kVisitedSections);
   return c;
 }
 

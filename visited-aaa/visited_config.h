@@ -55,7 +55,14 @@ struct StateConfig {
   std::filesystem::path path;  // empty: kept in memory only
 };
 
+// visited-aaa's top-level sections besides the common ones (diameter, log).
+inline constexpr std::initializer_list<const char*> kVisitedSections = {"admin", "aaa_clients", "cache",
+                                                                        "eap",   "home_realms", "state"};
+// admin.listen when the section is absent: 127.0.0.1:9869.
+inline constexpr std::uint16_t kDefaultAdminPort = 9869;
+
 struct VisitedConfig {
+  config::AdminConfig admin;             // set by the Document overload
   std::vector<std::string> aaa_clients;  // lower case (Diameter identities compare case-insensitively)
   CacheConfig cache;
   EapConfig eap;

@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -7,7 +9,9 @@ namespace roamkey::config {
 
 namespace {
 
-std::string join(const std::string& path, const char* key) { return path.empty() ? key : path + "." + key; }
+std::string join(const std::string& path, const char* key) {
+  return path.empty() ? key : path + "." + key;
+}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -75,8 +79,7 @@ unsigned long integer(const Document& doc, const YAML::Node& parent, const std::
   } catch (const YAML::BadConversion&) {
     doc.fail(full, "must be an integer between " + std::to_string(min) + " and " + std::to_string(max));
   }
-  if (v < min || v > max)
-    doc.fail(full, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  if (v < min || v > max) doc.fail(full, "must be between " + std::to_string(min) + " and " + std::to_string(max));
   return v;
 }
 
@@ -156,10 +159,11 @@ PeerConfig parse_peer(const Document& doc, const YAML::Node& n, const std::strin
 DiameterConfig parse_diameter(const Document& doc, const std::filesystem::path& default_dictionary) {
   const YAML::Node d = doc.root["diameter"];
   if (!d) doc.fail("diameter", "required section missing");
-  field::only_keys(doc, d, "diameter",
-                   {"identity", "realm", "listen", "tls", "dictionary", "app_threads", "tc_timer", "tw_timer",
-                    "connect"});
+  field::only_keys(
+      doc, d, "diameter",
+      {"identity", "realm", "listen", "tls", "dictionary", "app_threads", "tc_timer", "tw_timer", "connect"});
   DiameterConfig c;
+  c.source = doc.path;
   c.identity = lower(field::string(doc, d, "diameter", "identity"));
   if (!plausible_fqdn(c.identity)) doc.fail("diameter.identity", "not a valid Diameter identity (FQDN)");
   c.realm = lower(field::string(doc, d, "diameter", "realm"));
@@ -169,6 +173,10 @@ DiameterConfig parse_diameter(const Document& doc, const std::filesystem::path& 
     field::only_keys(doc, l, "diameter.listen", {"address", "tls_port", "tcp_port"});
     ListenConfig lc;
     lc.address = field::string(doc, l, "diameter.listen", "address", "127.0.0.1");
+    in_addr a4{};
+    in6_addr a6{};
+    if (inet_pton(AF_INET, lc.address.c_str(), &a4) != 1 && inet_pton(AF_INET6, lc.address.c_str(), &a6) != 1)
+      doc.fail("diameter.listen.address", "\"" + lc.address + "\" is not an IP address");
     lc.tls_port = static_cast<std::uint16_t>(field::integer(doc, l, "diameter.listen", "tls_port", 0, 65535, 5868));
     lc.tcp_port = static_cast<std::uint16_t>(field::integer(doc, l, "diameter.listen", "tcp_port", 0, 65535, 0));
     if (lc.tls_port == 0 && lc.tcp_port == 0) doc.fail("diameter.listen", "tls_port and tcp_port are both 0");
@@ -201,6 +209,16 @@ DiameterConfig parse_diameter(const Document& doc, const std::filesystem::path& 
   return c;
 }
 
+void only_sections(const Document& doc, std::initializer_list<const char*> program_sections) {
+  for (const auto& kv : doc.root) {
+    const auto k = kv.first.as<std::string>();
+    const auto is = [&](const char* x) { return k == x; };
+    if (std::none_of(kCommonSections.begin(), kCommonSections.end(), is) &&
+        std::none_of(program_sections.begin(), program_sections.end(), is))
+      doc.fail(k, "unknown section");
+  }
+}
+
 LogConfig parse_log(const Document& doc) {
   LogConfig c;
   const YAML::Node l = doc.root["log"];
@@ -217,6 +235,47 @@ LogConfig parse_log(const Document& doc) {
   c.diameter_level = level("diameter_level", "warn");
   const auto file = field::string(doc, l, "log", "file", "");
   if (!file.empty()) c.file = doc.resolve(file);
+  return c;
+}
+
+AdminConfig parse_admin(const Document& doc, std::uint16_t default_port) {
+  AdminConfig c;
+  c.port = default_port;
+  const YAML::Node a = doc.root["admin"];
+  if (!a || a.IsNull()) return c;
+  field::only_keys(doc, a, "admin", {"listen", "metrics"});
+  c.metrics = field::boolean(doc, a, "admin", "metrics", true);
+  const auto listen = field::string(doc, a, "admin", "listen", c.address + ":" + std::to_string(default_port));
+  if (listen.empty()) {
+    c.port = 0;
+    return c;
+  }
+  // host:port, with an IPv6 address in brackets (RFC 3986 sec. 3.2.2).
+  std::string host;
+  std::string port;
+  if (listen.front() == '[') {
+    const auto close = listen.find(']');
+    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':')
+      doc.fail("admin.listen", "must be ADDRESS:PORT, an IPv6 address in brackets ([::1]:9868)");
+    host = listen.substr(1, close - 1);
+    port = listen.substr(close + 2);
+  } else {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos || listen.find(':') != colon)
+      doc.fail("admin.listen", "must be ADDRESS:PORT (127.0.0.1:9868), an IPv6 address in brackets");
+    host = listen.substr(0, colon);
+    port = listen.substr(colon + 1);
+  }
+  in6_addr a6{};
+  in_addr a4{};
+  if (inet_pton(AF_INET, host.c_str(), &a4) != 1 && inet_pton(AF_INET6, host.c_str(), &a6) != 1)
+    doc.fail("admin.listen", "\"" + host + "\" is not an IP address");
+  unsigned long p = 0;
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) ||
+      (p = std::stoul(port)) == 0 || p > 65535)
+    doc.fail("admin.listen", "port must be between 1 and 65535");
+  c.address = host;
+  c.port = static_cast<std::uint16_t>(p);
   return c;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -52,12 +53,21 @@ struct DiameterConfig {
   unsigned tc_timer = 30;  // RFC 6733 sec. 2.1 Tc, seconds between reconnection attempts
   unsigned tw_timer = 30;  // RFC 3539 Tw, watchdog interval
   std::vector<PeerConfig> connect;
+  std::filesystem::path source;  // the file this was read from, named in errors
 };
 
 struct LogConfig {
   std::string level = "info";
   std::filesystem::path file;  // empty: stderr
   std::string diameter_level = "warn";
+};
+
+// A daemon's management listener: plain HTTP for /metrics, /healthz,
+// /readyz and /status/peers (docs/operations.md), never on the Diameter port.
+struct AdminConfig {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: no admin listener
+  bool metrics = true;     // false: nothing is counted (and /metrics is empty)
 };
 
 // A loaded YAML document and where it came from, so that relative paths and
@@ -75,7 +85,16 @@ struct Document {
 Document load(const std::filesystem::path& path);
 
 DiameterConfig parse_diameter(const Document& doc, const std::filesystem::path& default_dictionary);
+
+// The top-level sections every program reads (diameter, log).
+inline constexpr std::initializer_list<const char*> kCommonSections = {"diameter", "log"};
+// Fails on a top-level key that is neither common nor one of `program_sections`
+// ("home.yaml: bogus_section: unknown key").
+void only_sections(const Document& doc, std::initializer_list<const char*> program_sections);
 LogConfig parse_log(const Document& doc);
+// admin: {listen: "127.0.0.1:9868" | "[::1]:9868" | "", metrics: true}; an
+// absent section listens on 127.0.0.1:default_port.
+AdminConfig parse_admin(const Document& doc, std::uint16_t default_port);
 
 // Typed accessors that raise ConfigError naming the key path.
 namespace field {

@@ -36,7 +36,8 @@ std::string render_conf(const ConfRenderInput& in) {
   if (d.listen) {
     c << "Port = " << d.listen->tcp_port << ";\n";
     c << "SecPort = " << d.listen->tls_port << ";\n";
-    c << "ListenOn = " << quoted("diameter.listen.address", d.listen->address) << ";\n";
+    // No ListenOn: 1.2.1 drops a loopback one; the Stack adds the address to
+    // the endpoints itself (listen_address.h).
   } else {
     c << "Port = 0;\nSecPort = 0;\n";
   }
@@ -58,8 +59,8 @@ std::string render_conf(const ConfRenderInput& in) {
   }
   for (const auto& ext : in.extensions) c << "LoadExtension = " << quoted("extension", ext.string()) << ";\n";
   for (const auto& p : d.connect) {
-    c << "ConnectPeer = " << quoted("diameter.connect.identity", p.identity) << " { ConnectTo = "
-      << quoted("diameter.connect.address", p.address) << "; Port = " << p.port << "; No_SCTP;";
+    c << "ConnectPeer = " << quoted("diameter.connect.identity", p.identity)
+      << " { ConnectTo = " << quoted("diameter.connect.address", p.address) << "; Port = " << p.port << "; No_SCTP;";
     if (!p.tls) c << " No_TLS;";
     c << " };\n";
   }

@@ -15,6 +15,7 @@
 #include "diameter/conf_render.h"
 #include "diameter/dictionary.h"
 #include "diameter/fd_includes.h"
+#include "diameter/listen_address.h"
 #include "diameter/observer.h"
 #include "diameter/peer_acl.h"
 
@@ -58,7 +59,8 @@ class ConfFile {
     std::size_t off = 0;
     while (off < text.size()) {
       const auto n = ::write(fd_, text.data() + off, text.size() - off);
-      if (n <= 0) throw std::runtime_error(std::string("writing the freeDiameter configuration: ") + std::strerror(errno));
+      if (n <= 0)
+        throw std::runtime_error(std::string("writing the freeDiameter configuration: ") + std::strerror(errno));
       off += static_cast<std::size_t>(n);
     }
     path_ = "/proc/self/fd/" + std::to_string(fd_);
@@ -129,7 +131,9 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-bool stopping() { return g_stopping.load(); }
+bool stopping() {
+  return g_stopping.load();
+}
 
 // ---- PendingRequest -------------------------------------------------------
 
@@ -299,14 +303,14 @@ Stack::Stack(StackOptions options) : options_(std::move(options)) {
   }
   for (const auto& e : extensions)
     if (!std::filesystem::exists(e))
-      throw std::runtime_error("freeDiameter extension " + e.string() +
-                               " not found (install freediameter-extensions)");
+      throw std::runtime_error("freeDiameter extension " + e.string() + " not found (install freediameter-extensions)");
 
   try {
     const ConfFile conf(render_conf({options_.diameter, extensions}));
     if (int rc = fd_core_parseconf(conf.path().c_str()); rc != 0)
       throw std::runtime_error("freeDiameter rejected the configuration (error " + std::to_string(rc) +
                                "; see the [fd] messages above: certificate, key, CA or address)");
+    if (options_.diameter.listen) configure_listen_address(options_.diameter.listen->address);
     const auto dict = load_dictionary(options_.diameter.dictionary);
     vendor_id_ = dict.vendor_id();
     g_vendor_id.store(vendor_id_);
@@ -373,8 +377,8 @@ void Stack::on_request(const CommandDef& command, RequestHandler handler, Reques
 // wipes the answers they hold soon after the window.
 void Stack::sweep_duplicates_later() {
   using std::chrono::seconds;
-  const auto period = std::clamp(std::chrono::duration_cast<seconds>(options_.duplicates.window / 8), seconds(1),
-                                 seconds(30));
+  const auto period =
+      std::clamp(std::chrono::duration_cast<seconds>(options_.duplicates.window / 8), seconds(1), seconds(30));
   duplicate_sweep_->expires_after(period);
   duplicate_sweep_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
@@ -389,15 +393,31 @@ void Stack::start() {
                              "): is the port already in use?");
   started_ = true;
   const auto& d = options_.diameter;
-  if (d.listen) {
-    std::string where;
-    if (d.listen->tls_port != 0) where += d.listen->address + ":" + std::to_string(d.listen->tls_port) + " (TLS)";
-    if (d.listen->tcp_port != 0)
-      where += (where.empty() ? "" : ", ") + d.listen->address + ":" + std::to_string(d.listen->tcp_port) + " (TCP)";
-    spdlog::info("{} ready: {} listening on {}", options_.program, d.identity, where);
-  } else {
+  if (!d.listen) {
     spdlog::info("{} ready: {} (no listener)", options_.program, d.identity);
+    return;
   }
+  std::vector<std::uint16_t> ports;
+  if (d.listen->tls_port != 0) ports.push_back(d.listen->tls_port);
+  if (d.listen->tcp_port != 0) ports.push_back(d.listen->tcp_port);
+  // freeDiameter's server threads call listen() right after fd_core_start.
+  std::vector<BoundSocket> bound;
+  std::string problem;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    bound.clear();
+    for (auto& b : listening_sockets())
+      if (std::find(ports.begin(), ports.end(), b.port) != ports.end()) bound.push_back(std::move(b));
+    problem = compare_bound(bound, d.listen->address, ports);
+    if (problem.empty() || std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  } while (true);
+  if (!problem.empty()) throw std::runtime_error("the Diameter listener is not what diameter.listen says: " + problem);
+  // What the sockets report, not what the configuration says.
+  std::string where;
+  for (const auto& b : bound)
+    where += (where.empty() ? "" : ", ") + to_string(b) + (b.port == d.listen->tls_port ? " (TLS)" : " (TCP)");
+  spdlog::info("{} ready: {} listening on {}", options_.program, d.identity, where);
 }
 
 void Stack::send(Message request, std::chrono::milliseconds timeout, AnswerHandler on_answer_cb) {
@@ -417,8 +437,8 @@ void Stack::send(Message request, std::chrono::milliseconds timeout, AnswerHandl
     delete box;
     // Never complete on the caller's thread: it may hold a lock the handler takes.
     boost::asio::post(timers_, [state, rc] {
-      state->complete(Answer{AnswerStatus::NotSent, {}, {},
-                             "freeDiameter refused the request (error " + std::to_string(rc) + ")"});
+      state->complete(
+          Answer{AnswerStatus::NotSent, {}, {}, "freeDiameter refused the request (error " + std::to_string(rc) + ")"});
     });
     return;
   }

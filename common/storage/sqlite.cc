@@ -1,6 +1,22 @@
 #include "storage/sqlite.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace roamkey::sqlite {
+
+void create_private_file(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return;
+  }
+  if (errno == EEXIST) return;
+  throw Error(path.string() + ": cannot create: " + std::strerror(errno));
+}
 
 Database::Database(const std::filesystem::path& path, int flags) : path_(path) {
   sqlite3* raw = nullptr;

@@ -23,6 +23,12 @@ namespace roamkey::sqlite {
 
 class Database;
 
+// Creates `path` readable and writable by its owner only (0600) if it does
+// not exist, before SQLite sees it: stores hold NAIs and keys, and SQLite
+// gives the -wal and -shm files the database file's permissions. An
+// existing file is left as it is. Throws Error.
+void create_private_file(const std::filesystem::path& path);
+
 class Statement {
  public:
   Statement(Database& db, std::string_view sql);

@@ -99,6 +99,17 @@ def message(code: int, avps: list[bytes], *, request: bool, app_id: int = 0, hop
             + code.to_bytes(3, "big") + struct.pack("!III", app_id, hbh, e2e) + body)
 
 
+def parse_address(data: bytes) -> str:
+    """An Address AVP (RFC 6733 sec. 4.3.1): a 2-byte address family (IANA:
+    1 IPv4, 2 IPv6) and the address."""
+    family = int.from_bytes(data[:2], "big")
+    if family == 1:
+        return str(ipaddress.IPv4Address(data[2:6]))
+    if family == 2:
+        return str(ipaddress.IPv6Address(data[2:18]))
+    return f"family {family}: {data[2:].hex()}"
+
+
 def random_identifier() -> int:
     return int.from_bytes(os.urandom(4), "big")
 
@@ -215,6 +226,7 @@ class ExchangeOutcome:
 
     result_code: Optional[int] = None
     error: str = ""  # handshake failure, connection closed, timeout
+    host_ip_addresses: list[str] = dataclasses.field(default_factory=list)  # the CEA's
 
     @property
     def accepted(self) -> bool:
@@ -250,7 +262,9 @@ def capabilities_exchange(host: str, port: int, *, server_identity: str, ca: Pat
                     if m.code == CMD_CAPABILITIES_EXCHANGE and not m.is_request:
                         rc = m.first(AVP_RESULT_CODE)
                         outcome = ExchangeOutcome(struct.unpack("!I", rc)[0] if rc else None,
-                                                  "" if rc else "CEA without Result-Code")
+                                                  "" if rc else "CEA without Result-Code",
+                                                  [parse_address(data) for c, _, v, data in m.avps
+                                                   if c == AVP_HOST_IP_ADDRESS and v is None])
                         if outcome.accepted:
                             _disconnect(tls, origin_host, origin_realm)
                         return outcome

@@ -62,7 +62,7 @@ TEST(RenderConf, ServerWithTlsListenerExtensionsAndPeers) {
   EXPECT_EQ(count(lines, "Realm = \"home.example\";"), 1U);
   EXPECT_EQ(count(lines, "Port = 3868;"), 1U);
   EXPECT_EQ(count(lines, "SecPort = 5868;"), 1U);
-  EXPECT_EQ(count(lines, "ListenOn = \"127.0.0.1\";"), 1U);
+  EXPECT_FALSE(any_starts_with(lines, "ListenOn")) << "the Stack adds the address itself (listen_address.h)";
   EXPECT_EQ(count(lines, "No_SCTP;"), 1U);
   EXPECT_EQ(count(lines, "No_IPv6;"), 1U);
   EXPECT_EQ(count(lines, "NoRelay;"), 1U);
@@ -80,9 +80,9 @@ TEST(RenderConf, ServerWithTlsListenerExtensionsAndPeers) {
             position(lines, "LoadExtension = \"/usr/lib/freeDiameter/dict_eap.fdx\";"));
   EXPECT_EQ(count(lines, "ConnectPeer = \"aaa.visited.example\" { ConnectTo = \"192.0.2.7\"; Port = 5868; No_SCTP; };"),
             1U);
-  EXPECT_EQ(count(lines,
-                  "ConnectPeer = \"aaa.lab.example\" { ConnectTo = \"192.0.2.8\"; Port = 3868; No_SCTP; No_TLS; };"),
-            1U);
+  EXPECT_EQ(
+      count(lines, "ConnectPeer = \"aaa.lab.example\" { ConnectTo = \"192.0.2.8\"; Port = 3868; No_SCTP; No_TLS; };"),
+      1U);
   // Credentials come before the extensions and peers that may use them.
   EXPECT_LT(position(lines, "TLS_Cred = \"/etc/roamkey/aaa.pem\", \"/etc/roamkey/aaa.key\";"),
             position(lines, "LoadExtension = \"/usr/lib/freeDiameter/dict_nasreq.fdx\";"));
@@ -99,7 +99,7 @@ TEST(RenderConf, IPv6ListenAddressKeepsIPv6Enabled) {
   auto d = server();
   d.listen->address = "::1";
   const auto lines = lines_of(render_conf({d, {}}));
-  EXPECT_EQ(count(lines, "ListenOn = \"::1\";"), 1U);
+  EXPECT_FALSE(any_starts_with(lines, "ListenOn"));
   EXPECT_EQ(count(lines, "No_IPv6;"), 0U);
 }
 
@@ -127,8 +127,9 @@ TEST(RenderConf, ClientWithoutListenerOpensNoPort) {
   EXPECT_EQ(count(lines, "No_IPv6;"), 1U);
   EXPECT_EQ(count(lines, "No_SCTP;"), 1U);
   EXPECT_EQ(count(lines, "NoRelay;"), 1U);
-  EXPECT_EQ(count(lines, "ConnectPeer = \"aaa.visited.example\" { ConnectTo = \"127.0.0.1\"; Port = 3868; No_SCTP; "
-                         "No_TLS; };"),
+  EXPECT_EQ(count(lines,
+                  "ConnectPeer = \"aaa.visited.example\" { ConnectTo = \"127.0.0.1\"; Port = 3868; No_SCTP; "
+                  "No_TLS; };"),
             1U);
 }
 
@@ -156,11 +157,6 @@ TEST(RenderConf, ValuesFreeDiameterCannotQuoteAreRefused) {
       auto d = server();
       d.identity = bad;
       EXPECT_THROW(render_conf({d, {}}), config::ConfigError) << "identity";
-    }
-    {
-      auto d = server();
-      d.listen->address = bad;
-      EXPECT_THROW(render_conf({d, {}}), config::ConfigError) << "listen address";
     }
     {
       auto d = server();

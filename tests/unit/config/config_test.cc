@@ -5,12 +5,12 @@
 
 #include <string>
 
-#include "scratch_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::config {
 namespace {
 
-using test::ScratchDir;
+using roamkey::test::ScratchDir;
 using ::testing::HasSubstr;
 
 // Every test works in its own directory: the configuration file lives in
@@ -198,8 +198,8 @@ TEST_F(ConfigTest, AbsolutePathsAreKept) {
   const auto cert = etc() / "tls/node.pem";
   const auto key = etc() / "tls/node.key";
   const auto ca = etc() / "tls/ca.pem";
-  const auto c = diameter(std::string(kMinimal) + "  tls: {certificate: " + cert.string() + ", private_key: " +
-                          key.string() + ", ca: " + ca.string() + "}\n");
+  const auto c = diameter(std::string(kMinimal) + "  tls: {certificate: " + cert.string() +
+                          ", private_key: " + key.string() + ", ca: " + ca.string() + "}\n");
   ASSERT_TRUE(c.tls);
   EXPECT_EQ(c.tls->certificate, cert);
   EXPECT_EQ(c.tls->private_key, key);
@@ -221,9 +221,9 @@ TEST_F(ConfigTest, CaMayBeASingleFile) {
 TEST_F(ConfigTest, EmptyOrNullCrlMeansNoCrl) {
   write_tls_files();
   for (const char* crl : {"\"\"", "~"}) {
-    const auto c = diameter(std::string(kMinimal) +
-                            "  tls: {certificate: tls/node.pem, private_key: tls/node.key, ca: tls/ca.pem, crl: " +
-                            crl + "}\n");
+    const auto c =
+        diameter(std::string(kMinimal) +
+                 "  tls: {certificate: tls/node.pem, private_key: tls/node.key, ca: tls/ca.pem, crl: " + crl + "}\n");
     ASSERT_TRUE(c.tls);
     EXPECT_TRUE(c.tls->crl.empty()) << crl;
   }
@@ -287,8 +287,8 @@ TEST_F(ConfigTest, MissingRealm) {
 }
 
 TEST_F(ConfigTest, IdentityMustBeAnFqdn) {
-  for (const char* bad : {"aaa_home.example", ".home.example", "home.example.", "aaa home.example", "\"\"",
-                          "a@b.example"}) {
+  for (const char* bad :
+       {"aaa_home.example", ".home.example", "home.example.", "aaa home.example", "\"\"", "a@b.example"}) {
     const auto e = diameter_error(std::string("diameter:\n  identity: ") + bad + "\n  realm: home.example\n");
     EXPECT_THAT(e, HasSubstr("diameter.identity: not a valid Diameter identity (FQDN)")) << bad;
   }
@@ -317,11 +317,11 @@ TEST_F(ConfigTest, UnknownKeysAreRejectedWithTheirPath) {
                              "  tls: {certificate: tls/node.pem, private_key: tls/node.key, ca: tls/ca.pem, "
                              "cipher: x}\n"),
               HasSubstr("diameter.tls.cipher: unknown key"));
-  EXPECT_THAT(diameter_error(std::string(kMinimal) +
-                             "  connect:\n"
-                             "    - {identity: a.example, address: 127.0.0.1, tls: false}\n"
-                             "    - {identity: b.example, address: 127.0.0.1, tls: false, realm: x}\n"),
-              HasSubstr("diameter.connect[1].realm: unknown key"));
+  EXPECT_THAT(
+      diameter_error(std::string(kMinimal) + "  connect:\n"
+                                             "    - {identity: a.example, address: 127.0.0.1, tls: false}\n"
+                                             "    - {identity: b.example, address: 127.0.0.1, tls: false, realm: x}\n"),
+      HasSubstr("diameter.connect[1].realm: unknown key"));
 }
 
 TEST_F(ConfigTest, TlsFilesMustExist) {
@@ -329,7 +329,8 @@ TEST_F(ConfigTest, TlsFilesMustExist) {
   const auto missing_cert = diameter_error(std::string(kMinimal) +
                                            "  tls: {certificate: tls/none.pem, private_key: tls/node.key, "
                                            "ca: tls/ca.pem}\n");
-  EXPECT_THAT(missing_cert, HasSubstr("diameter.tls.certificate: file not found: " + (etc() / "tls/none.pem").string()));
+  EXPECT_THAT(missing_cert,
+              HasSubstr("diameter.tls.certificate: file not found: " + (etc() / "tls/none.pem").string()));
 
   EXPECT_THAT(diameter_error(std::string(kMinimal) +
                              "  tls: {certificate: tls/node.pem, private_key: tls/none.key, ca: tls/ca.pem}\n"),
@@ -337,9 +338,8 @@ TEST_F(ConfigTest, TlsFilesMustExist) {
   EXPECT_THAT(diameter_error(std::string(kMinimal) +
                              "  tls: {certificate: tls/node.pem, private_key: tls/node.key, ca: tls/none.pem}\n"),
               HasSubstr("diameter.tls.ca: file not found"));
-  EXPECT_THAT(diameter_error(std::string(kMinimal) +
-                             "  tls: {certificate: tls/node.pem, private_key: tls/node.key, "
-                             "ca: [tls/ca.pem, tls/none.pem]}\n"),
+  EXPECT_THAT(diameter_error(std::string(kMinimal) + "  tls: {certificate: tls/node.pem, private_key: tls/node.key, "
+                                                     "ca: [tls/ca.pem, tls/none.pem]}\n"),
               HasSubstr("diameter.tls.ca[1]: file not found: " + (etc() / "tls/none.pem").string()));
   EXPECT_THAT(diameter_error(std::string(kMinimal) +
                              "  tls: {certificate: tls/node.pem, private_key: tls/node.key, ca: tls/ca.pem, "
@@ -349,9 +349,9 @@ TEST_F(ConfigTest, TlsFilesMustExist) {
 
 TEST_F(ConfigTest, TlsFileThatIsADirectoryIsRefused) {
   write_tls_files();
-  EXPECT_THAT(diameter_error(std::string(kMinimal) +
-                             "  tls: {certificate: tls, private_key: tls/node.key, ca: tls/ca.pem}\n"),
-              HasSubstr("diameter.tls.certificate: file not found"));
+  EXPECT_THAT(
+      diameter_error(std::string(kMinimal) + "  tls: {certificate: tls, private_key: tls/node.key, ca: tls/ca.pem}\n"),
+      HasSubstr("diameter.tls.certificate: file not found"));
 }
 
 TEST_F(ConfigTest, TlsRequiredFields) {
@@ -366,9 +366,9 @@ TEST_F(ConfigTest, TlsRequiredFields) {
 
 TEST_F(ConfigTest, CaMustBeAFileOrANonEmptyList) {
   write_tls_files();
-  EXPECT_THAT(diameter_error(std::string(kMinimal) +
-                             "  tls: {certificate: tls/node.pem, private_key: tls/node.key, ca: []}\n"),
-              HasSubstr("diameter.tls.ca: must be a file or a non-empty list of files"));
+  EXPECT_THAT(
+      diameter_error(std::string(kMinimal) + "  tls: {certificate: tls/node.pem, private_key: tls/node.key, ca: []}\n"),
+      HasSubstr("diameter.tls.ca: must be a file or a non-empty list of files"));
   EXPECT_THAT(diameter_error(std::string(kMinimal) +
                              "  tls: {certificate: tls/node.pem, private_key: tls/node.key, ca: {a: b}}\n"),
               HasSubstr("diameter.tls.ca: must be a file or a non-empty list of files"));
@@ -376,9 +376,8 @@ TEST_F(ConfigTest, CaMustBeAFileOrANonEmptyList) {
 
 TEST_F(ConfigTest, CaListEntriesMustBeFileNames) {
   write_tls_files();
-  EXPECT_THAT(diameter_error(std::string(kMinimal) +
-                             "  tls: {certificate: tls/node.pem, private_key: tls/node.key, "
-                             "ca: [tls/ca.pem, [tls/ca.pem]]}\n"),
+  EXPECT_THAT(diameter_error(std::string(kMinimal) + "  tls: {certificate: tls/node.pem, private_key: tls/node.key, "
+                                                     "ca: [tls/ca.pem, [tls/ca.pem]]}\n"),
               HasSubstr("diameter.tls.ca[1]: must be a string"));
   EXPECT_THAT(diameter_error(std::string(kMinimal) +
                              "  tls: {certificate: tls/node.pem, private_key: tls/node.key, ca: [~]}\n"),
@@ -418,10 +417,9 @@ TEST_F(ConfigTest, ListenPortsAreBounded) {
 }
 
 TEST_F(ConfigTest, TlsPeerWithoutTlsSectionIsRefused) {
-  EXPECT_THAT(diameter_error(std::string(kMinimal) +
-                             "  connect:\n"
-                             "    - {identity: a.example, address: 127.0.0.1, tls: false}\n"
-                             "    - {identity: b.example, address: 127.0.0.1}\n"),
+  EXPECT_THAT(diameter_error(std::string(kMinimal) + "  connect:\n"
+                                                     "    - {identity: a.example, address: 127.0.0.1, tls: false}\n"
+                                                     "    - {identity: b.example, address: 127.0.0.1}\n"),
               HasSubstr("diameter.connect[1].tls: a TLS peer needs the diameter.tls section"));
 }
 
@@ -432,15 +430,15 @@ TEST_F(ConfigTest, ConnectPeerErrors) {
               HasSubstr("diameter.connect[0].identity: required"));
   EXPECT_THAT(diameter_error(std::string(kMinimal) + "  connect: [{identity: a.example, tls: false}]\n"),
               HasSubstr("diameter.connect[0].address: required"));
-  EXPECT_THAT(diameter_error(std::string(kMinimal) +
-                             "  connect: [{identity: not_fqdn, address: 127.0.0.1, tls: false}]\n"),
-              HasSubstr("diameter.connect[0].identity: not a valid Diameter identity (FQDN)"));
+  EXPECT_THAT(
+      diameter_error(std::string(kMinimal) + "  connect: [{identity: not_fqdn, address: 127.0.0.1, tls: false}]\n"),
+      HasSubstr("diameter.connect[0].identity: not a valid Diameter identity (FQDN)"));
   EXPECT_THAT(diameter_error(std::string(kMinimal) +
                              "  connect: [{identity: a.example, address: 127.0.0.1, tls: false, port: 0}]\n"),
               HasSubstr("diameter.connect[0].port: must be between 1 and 65535"));
-  EXPECT_THAT(diameter_error(std::string(kMinimal) +
-                             "  connect: [{identity: a.example, address: 127.0.0.1, tls: maybe}]\n"),
-              HasSubstr("diameter.connect[0].tls: must be true or false"));
+  EXPECT_THAT(
+      diameter_error(std::string(kMinimal) + "  connect: [{identity: a.example, address: 127.0.0.1, tls: maybe}]\n"),
+      HasSubstr("diameter.connect[0].tls: must be true or false"));
   EXPECT_THAT(diameter_error(std::string(kMinimal) + "  connect: [a.example]\n"),
               HasSubstr("diameter.connect[0]: must be a mapping"));
 }
@@ -449,8 +447,8 @@ TEST_F(ConfigTest, DictionaryMustExist) {
   EXPECT_THAT(diameter_error(std::string(kMinimal) + "  dictionary: none.xml\n"),
               HasSubstr("diameter.dictionary: file not found: " + (etc() / "none.xml").string()));
   std::filesystem::remove(default_dictionary_);
-  EXPECT_THAT(diameter_error(kMinimal), HasSubstr("diameter.dictionary: file not found: " +
-                                                  default_dictionary_.string()));
+  EXPECT_THAT(diameter_error(kMinimal),
+              HasSubstr("diameter.dictionary: file not found: " + default_dictionary_.string()));
 }
 
 TEST_F(ConfigTest, EmptyDictionaryMeansTheDefault) {
@@ -477,6 +475,61 @@ TEST_F(ConfigTest, NumericFieldsAreBounded) {
 }
 
 // --- parse_log ----------------------------------------------------------
+
+TEST_F(ConfigTest, UnknownTopLevelSectionIsNamed) {
+  const auto doc = document(std::string(kMinimal) + "log: {level: info}\ncach: {max_entries: 5}\n");
+  EXPECT_NO_THROW(only_sections(doc, {"cach"}));
+  try {
+    only_sections(doc, {"cache"});
+    FAIL() << "no ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("node.yaml: cach: unknown section"));
+  }
+}
+
+TEST_F(ConfigTest, AdminListensOnLoopbackByDefault) {
+  const auto a = parse_admin(document(kMinimal), 9868);
+  EXPECT_EQ(a.address, "127.0.0.1");
+  EXPECT_EQ(a.port, 9868);
+  EXPECT_TRUE(a.metrics);
+}
+
+TEST_F(ConfigTest, AdminListenTakesAddressAndPortOrNothing) {
+  auto a = parse_admin(document(std::string(kMinimal) + "admin: {listen: \"198.18.0.1:8080\", metrics: false}\n"), 1);
+  EXPECT_EQ(a.address, "198.18.0.1");
+  EXPECT_EQ(a.port, 8080);
+  EXPECT_FALSE(a.metrics);
+  a = parse_admin(document(std::string(kMinimal) + "admin: {listen: \"[::1]:9000\"}\n"), 1);
+  EXPECT_EQ(a.address, "::1");
+  EXPECT_EQ(a.port, 9000);
+  a = parse_admin(document(std::string(kMinimal) + "admin: {listen: \"\"}\n"), 1);
+  EXPECT_EQ(a.port, 0) << "an empty listen turns the listener off";
+}
+
+TEST_F(ConfigTest, AdminRejectsMalformedListenAndUnknownKeys) {
+  for (const char* bad :
+       {"localhost:80", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "::1:80", "[::1]80", "127.0.0.1:8x"}) {
+    try {
+      parse_admin(document(std::string(kMinimal) + "admin: {listen: \"" + bad + "\"}\n"), 1);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("admin.listen: ")) << bad;
+    }
+  }
+  EXPECT_THROW(parse_admin(document(std::string(kMinimal) + "admin: {lisen: \"127.0.0.1:1\"}\n"), 1), ConfigError);
+}
+
+TEST_F(ConfigTest, ListenAddressMustBeAnIpAddress) {
+  EXPECT_THAT(diameter_error(std::string(kMinimal) + "  listen: {address: localhost, tls_port: 0, tcp_port: 3868}\n"),
+              HasSubstr("diameter.listen.address: \"localhost\" is not an IP address"));
+  EXPECT_EQ(
+      diameter(std::string(kMinimal) + "  listen: {address: \"::1\", tls_port: 0, tcp_port: 3868}\n").listen->address,
+      "::1");
+}
+
+TEST_F(ConfigTest, DiameterRemembersItsFile) {
+  EXPECT_EQ(diameter(kMinimal).source, etc() / "node.yaml");
+}
 
 TEST_F(ConfigTest, LogDefaultsWhenAbsentOrNull) {
   for (const char* yaml : {kMinimal, "log:\n", "log: ~\n"}) {

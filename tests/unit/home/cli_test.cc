@@ -10,7 +10,8 @@
 #include "crypto/secret.h"
 #include "sqlite_subscriber_store.h"
 #include "store_support.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
+#include "support/test_pki.h"
 
 namespace roamkey::home {
 namespace {
@@ -39,8 +40,8 @@ class CliTest : public ::testing::Test {
     const std::string cmd = quote(ROAMKEY_HOME_AAA_BINARY) + " " + args + " <" + quote(in.string()) + " >" +
                             quote((dir_ / "stdout").string()) + " 2>" + quote((dir_ / "stderr").string());
     const int status = std::system(cmd.c_str());
-    Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_file(dir_ / "stdout"),
-          test::read_file(dir_ / "stderr")};
+    Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, roamkey::test::read_file(dir_ / "stdout"),
+              roamkey::test::read_file(dir_ / "stderr")};
     EXPECT_EQ(r.out.find(kK), std::string::npos) << args;
     EXPECT_EQ(r.err.find(kK), std::string::npos) << args;
     EXPECT_EQ(r.err.find("terminate called"), std::string::npos) << r.err;
@@ -59,7 +60,7 @@ class CliTest : public ::testing::Test {
               0);
   }
 
-  test::TempDir dir_;
+  roamkey::test::ScratchDir dir_;
 };
 
 TEST_F(CliTest, HelpExitsZero) {
@@ -70,6 +71,84 @@ TEST_F(CliTest, HelpExitsZero) {
   const auto sub = run("subscriber add --help");
   EXPECT_EQ(sub.code, 0);
   EXPECT_NE(sub.out.find("--key-file"), std::string::npos);
+}
+
+TEST_F(CliTest, VersionAndUsageErrors) {
+  const auto v = run("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_EQ(v.out.rfind("home-aaa ", 0), 0u) << v.out;
+  EXPECT_EQ(run("--no-such-option").code, 2);
+  EXPECT_EQ(run("no-such-command").code, 2);
+  const auto missing = run("subscriber show");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("--nai"), std::string::npos) << missing.err;
+  EXPECT_EQ(run("check-config").code, 2) << "check-config needs --config";
+}
+
+// A whole home-aaa configuration with working TLS credentials.
+class CheckConfigTest : public CliTest {
+ protected:
+  std::filesystem::path config(const std::string& extra = "") {
+    const auto cred = pki_.issue("aaa.home.example");
+    return dir_.write("home.yaml",
+                      "diameter:\n  identity: aaa.home.example\n  realm: home.example\n"
+                      "  listen: {address: 127.0.0.1, tls_port: 5868}\n"
+                      "  tls: {certificate: " +
+                          cred.certificate.string() + ", private_key: " + cred.private_key.string() + ", ca: [" +
+                          pki_.ca_certificate().string() +
+                          "]}\n"
+                          "store: {path: home.db}\n"
+                          "roaming_partners: [{realm: visited.example, peers: [aaa.visited.example]}]\n" +
+                          extra);
+  }
+  roamkey::test::TestPki pki_{dir_ / "pki", "Home CA"};
+};
+
+TEST_F(CheckConfigTest, UsableConfigurationIsOk) {
+  const auto cfg = config();
+  const auto r = run("--config " + quote(cfg.string()) + " check-config");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("home.yaml: OK"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(store())) << "check-config creates no store";
+}
+
+TEST_F(CheckConfigTest, EveryProblemIsReportedWithFileAndKey) {
+  const auto other = pki_.issue("other.home.example");
+  auto cfg = config("bogus_section: 1\ndelegation: {tsk_lifetim: 5}\nlog: {level: loud}\n");
+  auto text = roamkey::test::read_file(cfg);
+  text.replace(text.find("private_key: ") + 13, text.find(", ca:") - text.find("private_key: ") - 13,
+               other.private_key.string());
+  cfg = dir_.write("home.yaml", text);
+  const auto r = run("--config " + quote(cfg.string()) + " check-config");
+  EXPECT_EQ(r.code, 1);
+  for (const char* expected : {"home.yaml: bogus_section: unknown section", "home.yaml: log.level: must be one of",
+                               "home.yaml: diameter.tls.private_key: ", "does not match the certificate",
+                               "home.yaml: delegation.tsk_lifetim: unknown key", "home.yaml: 4 problems"})
+    EXPECT_NE(r.err.find(expected), std::string::npos) << expected << "\n" << r.err;
+}
+
+TEST_F(CheckConfigTest, StoreIsOpenedReadOnlyAndMustMatchTheMasterKey) {
+  add_alice();  // a store with K in clear
+  const auto master = dir_.write("master.key", std::string(64, 'a') + "\n");
+  std::filesystem::permissions(master, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const auto sealed_cfg = config();
+  auto text = roamkey::test::read_file(sealed_cfg);
+  text.replace(text.find("store: {path: home.db}"), 22, "store: {path: home.db, master_key_file: master.key}");
+  const auto cfg = dir_.write("sealed.yaml", text);
+  ASSERT_EQ(run("--config " + quote(cfg.string()) + " store rekey").code, 0);
+  const auto before = roamkey::test::read_file(store());
+  EXPECT_EQ(run("--config " + quote(cfg.string()) + " check-config").code, 0);
+  const auto wrong = dir_.write("wrong.key", std::string(64, 'b') + "\n");
+  std::filesystem::permissions(wrong, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  text.replace(text.find("master.key"), 10, "wrong.key");
+  const auto wrong_cfg = dir_.write("wrong.yaml", text);
+  const auto r = run("--config " + quote(wrong_cfg.string()) + " check-config");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("does not match this store"), std::string::npos) << r.err;
+  EXPECT_EQ(roamkey::test::read_file(store()), before) << "check-config changed the store";
+  const auto none = run("--config " + quote(sealed_cfg.string()) + " check-config");
+  EXPECT_EQ(none.code, 1);
+  EXPECT_NE(none.err.find("sealed under a master key: configure store.master_key_file"), std::string::npos) << none.err;
 }
 
 TEST_F(CliTest, AddShowListBarUnbarRemove) {
@@ -85,9 +164,8 @@ TEST_F(CliTest, AddShowListBarUnbarRemove) {
   EXPECT_NE(json.out.find("\"last_generation\": 0"), std::string::npos) << json.out;
 
   const auto key2 = dir_.write("bob.key", kK2);
-  EXPECT_EQ(on_store("subscriber add --nai bob@home.example --key-file " + quote(key2.string()) + " --all-partners")
-                .code,
-            0);
+  EXPECT_EQ(
+      on_store("subscriber add --nai bob@home.example --key-file " + quote(key2.string()) + " --all-partners").code, 0);
   const auto list = on_store("subscriber list");
   EXPECT_EQ(list.code, 0);
   EXPECT_NE(list.out.find("alice@home.example\tactive\t0\t0\tvisited.example"), std::string::npos) << list.out;
@@ -116,13 +194,14 @@ TEST_F(CliTest, AddTakesKeyAsHexOrFromStdin) {
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {
-  for (const std::string& args : std::vector<std::string>{"", "subscriber", "subscriber add --nai a@home.example", "subscriber add --key " + kK,
-        "subscriber add --nai a@home.example --key " + kK + " --key-file x",
-        "subscriber add --nai a@home.example --key " + kK.substr(2),
-        "subscriber add --nai a@home.example --key " + kK + " --realm a.example --all-partners",
-        "subscriber add --nai not-an-nai --key " + kK, "subscriber add --nai a@home.example --key " + kK + " --realm 'bad realm'",
-        "subscriber roam --nai a@home.example", "subscriber frobnicate", "delegations",
-        "subscriber list --bogus"}) {
+  for (const std::string& args : std::vector<std::string>{
+           "", "subscriber", "subscriber add --nai a@home.example", "subscriber add --key " + kK,
+           "subscriber add --nai a@home.example --key " + kK + " --key-file x",
+           "subscriber add --nai a@home.example --key " + kK.substr(2),
+           "subscriber add --nai a@home.example --key " + kK + " --realm a.example --all-partners",
+           "subscriber add --nai not-an-nai --key " + kK,
+           "subscriber add --nai a@home.example --key " + kK + " --realm 'bad realm'",
+           "subscriber roam --nai a@home.example", "subscriber frobnicate", "delegations", "subscriber list --bogus"}) {
     const auto r = on_store(args);
     EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
@@ -151,8 +230,8 @@ TEST_F(CliTest, RuntimeErrorsExitOne) {
   EXPECT_EQ(dup.code, 1);
   EXPECT_NE(dup.err.find("already exists"), std::string::npos);
   EXPECT_EQ(dup.err.find(kK2), std::string::npos);
-  const auto not_a_store = run("--store " + quote(dir_.write("x.txt", std::string(2048, 'x')).string()) +
-                               " subscriber list");
+  const auto not_a_store =
+      run("--store " + quote(dir_.write("x.txt", std::string(2048, 'x')).string()) + " subscriber list");
   EXPECT_EQ(not_a_store.code, 1);
   EXPECT_NE(not_a_store.err.find("not a RoamKey home store"), std::string::npos);
 }
@@ -428,11 +507,9 @@ TEST_F(CliDelegationTest, ShowReportsTheDelegationAndTheMobilesGeneration) {
                          Timestamp(std::chrono::seconds(1700000000))});
   }
   const auto show = on_store("subscriber show --nai alice@home.example");
-  EXPECT_NE(show.out.find("delegation:      visited.example via aaa.visited.example, generation 1"),
-            std::string::npos)
+  EXPECT_NE(show.out.find("delegation:      visited.example via aaa.visited.example, generation 1"), std::string::npos)
       << show.out;
-  EXPECT_NE(show.out.find("mobile holds:    generation 1 (reported UPDATED 2023-11-14T22:13:20Z)"),
-            std::string::npos)
+  EXPECT_NE(show.out.find("mobile holds:    generation 1 (reported UPDATED 2023-11-14T22:13:20Z)"), std::string::npos)
       << show.out;
   const auto json = on_store("subscriber show --json --nai alice@home.example");
   EXPECT_NE(json.out.find("\"mobile_generation\": 1"), std::string::npos) << json.out;

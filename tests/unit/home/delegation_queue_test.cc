@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "crypto/random.h"
-#include "storage/sqlite.h"
 #include "sqlite_subscriber_store.h"
+#include "storage/sqlite.h"
 #include "store_support.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home {
 namespace {
@@ -109,7 +109,7 @@ class DelegationQueueTest : public ::testing::Test {
     };
   }
 
-  test::TempDir dir_;
+  roamkey::test::ScratchDir dir_;
   SqliteSubscriberStore store_;
   crypto::SystemRandom random_;
   DelegationService service_;
@@ -232,7 +232,7 @@ TEST_F(DelegationQueueTest, StopAnswersWhatIsQueuedThenRefuses) {
 }
 
 TEST(SqliteTransaction, NestedTransactionsAreSavepointsOfTheOuterOne) {
-  test::TempDir dir;
+  roamkey::test::ScratchDir dir;
   sqlite::Database db(dir / "t.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   db.exec("CREATE TABLE t (v INTEGER)", "create");
   auto count = [&] {
@@ -268,7 +268,7 @@ TEST(SqliteTransaction, NestedTransactionsAreSavepointsOfTheOuterOne) {
 }
 
 TEST(SqliteTransaction, InOneTransactionRefusesToNest) {
-  test::TempDir dir;
+  roamkey::test::ScratchDir dir;
   SqliteSubscriberStore store(dir / "home.db");
   EXPECT_THROW(store.in_one_transaction([&] { store.in_one_transaction([] {}); }), std::logic_error);
 }

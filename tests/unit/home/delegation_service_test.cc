@@ -8,7 +8,7 @@
 #include "crypto/bytes.h"
 #include "crypto/kdf.h"
 #include "sqlite_subscriber_store.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home {
 namespace {
@@ -158,7 +158,7 @@ class DelegationTest : public ::testing::Test {
 
   std::uint32_t generation() { return store_.get(kNai)->last_generation; }
 
-  test::TempDir dir_;
+  roamkey::test::ScratchDir dir_;
   SqliteSubscriberStore store_;
   ScriptedRandom random_;
   DelegationService service_;

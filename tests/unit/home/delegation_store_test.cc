@@ -6,7 +6,7 @@
 #include "crypto/bytes.h"
 #include "sqlite_subscriber_store.h"
 #include "store_support.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home {
 namespace {
@@ -52,7 +52,7 @@ class DelegationStoreTest : public ::testing::Test {
     return {};
   }
 
-  test::TempDir dir_;
+  roamkey::test::ScratchDir dir_;
   SqliteSubscriberStore store_;
 };
 

@@ -6,7 +6,7 @@
 #include "crypto/bytes.h"
 #include "home_config.h"
 #include "store_support.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 #include "wrap_keys.h"
 
 namespace roamkey::home {
@@ -35,7 +35,7 @@ class HomeConfigKeysTest : public ::testing::Test {
     return "";
   }
 
-  test::TempDir dir_;
+  roamkey::test::ScratchDir dir_;
 };
 
 TEST_F(HomeConfigKeysTest, MasterKeyFileIsResolvedAgainstTheConfigFile) {

@@ -2,14 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home {
 namespace {
 
 const std::filesystem::path kSource = "/etc/roamkey/home.yaml";
 
-HomeConfig parse(const std::string& yaml) { return parse_home_config(YAML::Load(yaml), kSource); }
+HomeConfig parse(const std::string& yaml) {
+  return parse_home_config(YAML::Load(yaml), kSource);
+}
 
 // The ConfigError message, or "" if it parsed.
 std::string error_of(const std::string& yaml) {
@@ -60,7 +62,7 @@ TEST(HomeConfig, RelativeStorePathIsRelativeToTheConfigFile) {
 }
 
 TEST(HomeConfig, ReadsFromALoadedDocument) {
-  test::TempDir dir;
+  roamkey::test::ScratchDir dir;
   const auto file = dir.write("home.yaml", "diameter: {}\nstore: {path: home.db}\n");
   const auto c = parse_home_config(config::load(file));
   EXPECT_EQ(c.store.path, dir.path() / "home.db");

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/bytes.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home {
 namespace {
@@ -29,7 +29,8 @@ TEST(KeyInput, HexOfExactly32Bytes) {
 }
 
 TEST(KeyInput, BadHexIsRejectedWithoutEchoingIt) {
-  for (const std::string& bad : std::vector<std::string>{kHex.substr(0, 62), kHex + "00", "g" + kHex.substr(1), std::string(), " " + kHex}) {
+  for (const std::string& bad :
+       std::vector<std::string>{kHex.substr(0, 62), kHex + "00", "g" + kHex.substr(1), std::string(), " " + kHex}) {
     const auto m = message_of_invalid([&] { key_from_hex(bad); });
     EXPECT_NE(m.find("64 hex digits"), std::string::npos);
     EXPECT_EQ(m.find("0102030405"), std::string::npos) << m;
@@ -37,21 +38,22 @@ TEST(KeyInput, BadHexIsRejectedWithoutEchoingIt) {
 }
 
 TEST(KeyInput, FileWithHexAndNewline) {
-  test::TempDir dir;
+  roamkey::test::ScratchDir dir;
   EXPECT_EQ(crypto::to_hex(read_key_file(dir.write("k.hex", kHex + "\n")).view()), kHex);
   EXPECT_EQ(crypto::to_hex(read_key_file(dir.write("k2.hex", "  " + kHex + "\r\n\n")).view()), kHex);
 }
 
 TEST(KeyInput, FileWithRawBytes) {
-  test::TempDir dir;
+  roamkey::test::ScratchDir dir;
   const auto raw = crypto::from_hex(kHex);
   EXPECT_EQ(crypto::to_hex(read_key_file(dir.write("k.bin", std::string(raw.begin(), raw.end()))).view()), kHex);
 }
 
 TEST(KeyInput, FileWithAnythingElseIsRejectedWithoutEchoingIt) {
-  test::TempDir dir;
-  for (const std::string& content : std::vector<std::string>{kHex.substr(0, 63) + "\n", std::string(31, 'a'), std::string(33, 'a'),
-                                    kHex + "\n" + kHex + "\n", std::string(2000, '0'), std::string()}) {
+  roamkey::test::ScratchDir dir;
+  for (const std::string& content :
+       std::vector<std::string>{kHex.substr(0, 63) + "\n", std::string(31, 'a'), std::string(33, 'a'),
+                                kHex + "\n" + kHex + "\n", std::string(2000, '0'), std::string()}) {
     const auto p = dir.write("bad.key", content);
     const auto m = message_of_invalid([&] { read_key_file(p); });
     EXPECT_NE(m.find(p.string()), std::string::npos) << m;
@@ -60,7 +62,7 @@ TEST(KeyInput, FileWithAnythingElseIsRejectedWithoutEchoingIt) {
 }
 
 TEST(KeyInput, MissingFileIsARuntimeError) {
-  test::TempDir dir;
+  roamkey::test::ScratchDir dir;
   EXPECT_THROW(read_key_file(dir / "absent.key"), std::runtime_error);
 }
 

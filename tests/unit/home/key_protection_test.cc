@@ -6,7 +6,7 @@
 #include "crypto/bytes.h"
 #include "key_protector.h"
 #include "master_key.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home {
 namespace {
@@ -93,7 +93,7 @@ class MasterKeyFile : public ::testing::Test {
     ::chmod(p.c_str(), mode);
     return p;
   }
-  test::TempDir dir_;
+  roamkey::test::ScratchDir dir_;
 };
 
 TEST_F(MasterKeyFile, ReadsHexOrRawFromAPrivateFile) {

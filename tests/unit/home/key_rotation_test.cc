@@ -10,7 +10,7 @@
 #include "delegation_service.h"
 #include "sqlite_subscriber_store.h"
 #include "store_support.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home {
 namespace {
@@ -71,7 +71,7 @@ class RotationTest : public ::testing::Test {
   }
 
   Timestamp now_ = at(5000);
-  test::TempDir dir_;
+  roamkey::test::ScratchDir dir_;
   SqliteSubscriberStore store_;
   crypto::SystemRandom random_;
   DelegationService service_;

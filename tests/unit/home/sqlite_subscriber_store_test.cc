@@ -10,24 +10,28 @@
 
 #include "crypto/bytes.h"
 #include "store_schema.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home {
 namespace {
 
 using crypto::Bytes;
 using crypto::SecretBytes;
-using test::TempDir;
+using roamkey::test::ScratchDir;
 
 const char* const kKHex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
-Timestamp at(std::int64_t s) { return Timestamp(std::chrono::seconds(s)); }
+Timestamp at(std::int64_t s) {
+  return Timestamp(std::chrono::seconds(s));
+}
 
 NewSubscriber subscriber(const std::string& nai, RoamingScope roaming = {}) {
   return NewSubscriber{nai, SecretBytes::from_hex(kKHex), SubscriberStatus::Active, std::move(roaming)};
 }
 
-Bytes rand_of(std::uint8_t fill) { return Bytes(16, fill); }
+Bytes rand_of(std::uint8_t fill) {
+  return Bytes(16, fill);
+}
 
 IssueRequest issue(std::string_view nai, const Bytes& rand, std::int64_t now = 1000) {
   return IssueRequest{nai, "Visited.Example", "AAA.visited.example", rand, 3600, at(now)};
@@ -58,7 +62,7 @@ class StoreTest : public ::testing::Test {
     store();
   }
 
-  TempDir dir_;
+  ScratchDir dir_;
   std::unique_ptr<SqliteSubscriberStore> store_;
 };
 
@@ -134,8 +138,8 @@ TEST_F(StoreTest, MalformedInputIsRejected) {
 }
 
 TEST_F(StoreTest, ListPagesInCanonicalOrder) {
-  for (const char* nai : {"dave@home.example", "alice@home.example", "carol@home.example", "bob@home.example",
-                          "erin@home.example"})
+  for (const char* nai :
+       {"dave@home.example", "alice@home.example", "carol@home.example", "bob@home.example", "erin@home.example"})
     store().add(subscriber(nai), at(1));
   std::vector<std::string> seen;
   std::string cursor;
@@ -385,7 +389,7 @@ TEST_F(StoreTest, AFileThatIsNotADatabaseIsRefusedAndLeftAlone) {
     EXPECT_NE(std::string(e.what()).find("not a RoamKey home store"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(p.string()), std::string::npos) << e.what();
   }
-  EXPECT_EQ(test::read_file(p), std::string(4096, 'x'));
+  EXPECT_EQ(roamkey::test::read_file(p), std::string(4096, 'x'));
 }
 
 TEST_F(StoreTest, ADatabaseOfAnotherApplicationIsRefused) {
@@ -420,8 +424,7 @@ TEST_F(StoreTest, KIsStoredThroughTheKeyProtector) {
       for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] ^= static_cast<std::uint8_t>(binding.size() + 0x5a);
       return out;
     }
-    std::optional<SecretBytes> unprotect(KeyScheme s, crypto::ByteView blob,
-                                         std::string_view binding) const override {
+    std::optional<SecretBytes> unprotect(KeyScheme s, crypto::ByteView blob, std::string_view binding) const override {
       if (s != KeyScheme::Aes256GcmMasterKey) return std::nullopt;
       return protect(blob, binding);
     }

@@ -10,7 +10,7 @@
 #include "sqlite_subscriber_store.h"
 #include "store_schema.h"
 #include "store_support.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home {
 namespace {
@@ -93,7 +93,7 @@ class StoreEncryptionTest : public ::testing::Test {
     return n;
   }
 
-  test::TempDir dir_;
+  roamkey::test::ScratchDir dir_;
 };
 
 TEST_F(StoreEncryptionTest, TheStoreFileHoldsNoKInClear) {

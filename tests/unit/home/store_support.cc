@@ -7,7 +7,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home::test {
 
@@ -28,7 +28,7 @@ void raw_sql(const std::filesystem::path& path, const std::string& sql) {
 
 bool store_files_contain(const std::filesystem::path& store, crypto::ByteView needle) {
   for (const auto* suffix : {"", "-wal", "-shm"}) {
-    const auto content = read_file(store.string() + suffix);
+    const auto content = roamkey::test::read_file(store.string() + suffix);
     const auto it = std::search(content.begin(), content.end(), needle.begin(), needle.end(),
                                 [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
     if (it != content.end()) return true;

@@ -11,7 +11,7 @@
 #include "crypto/kdf.h"
 #include "sqlite_subscriber_store.h"
 #include "store_support.h"
-#include "temp_dir.h"
+#include "support/scratch_dir.h"
 
 namespace roamkey::home {
 namespace {
@@ -69,7 +69,7 @@ class OutboxTest : public ::testing::Test {
   }
 
   Timestamp now_ = at(1000);
-  test::TempDir dir_;
+  roamkey::test::ScratchDir dir_;
   SqliteSubscriberStore store_;
   crypto::SystemRandom random_;
   DelegationService service_;

@@ -3,6 +3,8 @@
 
 #include "key_update_outbox.h"
 
+#include "support/scratch_dir.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -31,31 +33,13 @@ KeyUpdateReport report(std::string nai, std::uint32_t generation, std::int32_t s
   return r;
 }
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "roamkey-outbox-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using ScratchDir = roamkey::test::ScratchDir;
 
 // Every test runs on the in-memory outbox and on a file.
 class KeyUpdateOutboxTest : public ::testing::TestWithParam<bool> {
  protected:
   fs::path where() const { return GetParam() ? dir_.path() / "visited.db" : fs::path(); }
-  TempDir dir_;
+  ScratchDir dir_;
 };
 
 INSTANTIATE_TEST_SUITE_P(Storage, KeyUpdateOutboxTest, ::testing::Values(false, true),
@@ -233,7 +217,7 @@ TEST(KeyUpdateOutbox, InMemoryOutboxesAreIndependent) {
 // The point of the file: what was added and not acknowledged is still there
 // after the process (here: the object) goes away.
 TEST(KeyUpdateOutbox, PendingReportsSurviveAReopen) {
-  TempDir dir;
+  ScratchDir dir;
   const auto file = dir.path() / "visited.db";
   std::int64_t kept_id = 0;
   std::int64_t acked_id = 0;
@@ -275,7 +259,7 @@ TEST(KeyUpdateOutbox, PendingReportsSurviveAReopen) {
 // Each add is durable when it returns: a second connection to the same file
 // (another process after a crash, in effect) already sees it.
 TEST(KeyUpdateOutbox, AddIsVisibleToAnotherConnectionAtOnce) {
-  TempDir dir;
+  ScratchDir dir;
   const auto file = dir.path() / "visited.db";
   KeyUpdateOutbox writer(file);
   const auto added = writer.add(report("alice@home.example", 8));
@@ -289,7 +273,7 @@ TEST(KeyUpdateOutbox, AddIsVisibleToAnotherConnectionAtOnce) {
 }
 
 TEST(KeyUpdateOutbox, UnopenableFileIsNamedInTheError) {
-  TempDir dir;
+  ScratchDir dir;
   const auto file = dir.path() / "missing-dir" / "visited.db";
   try {
     KeyUpdateOutbox box(file);
@@ -300,7 +284,7 @@ TEST(KeyUpdateOutbox, UnopenableFileIsNamedInTheError) {
 }
 
 TEST(KeyUpdateOutbox, FileThatIsNotADatabaseIsRefused) {
-  TempDir dir;
+  ScratchDir dir;
   const auto file = dir.path() / "visited.db";
   {
     std::ofstream out(file, std::ios::binary);

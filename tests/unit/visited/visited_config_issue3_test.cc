@@ -255,3 +255,23 @@ TEST(VisitedConfigNodeOverload, IgnoresHomeRealmsAndState) {
 
 }  // namespace
 }  // namespace roamkey::visited
+
+namespace roamkey::visited {
+namespace {
+
+TEST_F(VisitedConfigIssue3, UnknownTopLevelSectionIsAnError) {
+  EXPECT_NE(error_of(kBase + "cach: {max_entries: 5}\n").find("visited.yaml: cach: unknown section"),
+            std::string::npos);
+  EXPECT_EQ(error_of(kBase + "cache: {max_entries: 5}\ndiameter: {}\nlog: {}\n"), "");
+}
+
+TEST_F(VisitedConfigIssue3, AdminListenerDefaultsToLoopback) {
+  const auto c = parse(kBase);
+  EXPECT_EQ(c.admin.address, "127.0.0.1");
+  EXPECT_EQ(c.admin.port, kDefaultAdminPort);
+  EXPECT_EQ(parse(kBase + "admin: {listen: \"127.0.0.2:7000\"}\n").admin.port, 7000);
+  EXPECT_NE(error_of(kBase + "admin: {listen: nowhere}\n").find("admin.listen: "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace roamkey::visited

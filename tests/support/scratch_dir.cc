@@ -1,15 +1,16 @@
-#include "scratch_dir.h"
+#include "support/scratch_dir.h"
 
 #include <stdlib.h>
 
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
-namespace roamkey::config::test {
+namespace roamkey::test {
 
 ScratchDir::ScratchDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "roamkey-config-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "roamkey-test-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = pattern;
 }
@@ -28,4 +29,11 @@ std::filesystem::path ScratchDir::write(const std::string& name, const std::stri
   return p;
 }
 
-}  // namespace roamkey::config::test
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace roamkey::test

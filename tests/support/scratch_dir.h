@@ -1,11 +1,12 @@
 #pragma once
 // A fresh directory under the system temporary directory for one test,
-// removed with everything in it when the test ends.
+// removed with everything in it when the test ends. Shared by every test
+// binary (tests/support).
 
 #include <filesystem>
 #include <string>
 
-namespace roamkey::config::test {
+namespace roamkey::test {
 
 class ScratchDir {
  public:
@@ -23,4 +24,7 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
-}  // namespace roamkey::config::test
+// The whole content of a file ("" if it cannot be read).
+std::string read_file(const std::filesystem::path& p);
+
+}  // namespace roamkey::test
