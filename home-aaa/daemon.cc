@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "admin/admin_plane.h"
 #include "apps/delegation.h"
 #include "config/check_report.h"
 #include "config/config.h"
@@ -18,6 +19,7 @@
 #include "delegation_service.h"
 #include "diameter/stack.h"
 #include "home_config.h"
+#include "home_metrics.h"
 #include "log/logging.h"
 #include "master_key.h"
 #include "sqlite_subscriber_store.h"
@@ -161,17 +163,33 @@ class ControlLoop {
   int ticks_ = 0;
 };
 
-// On every way out of run_daemon: answers the DLRs still queued while the
-// peers are connected, then shuts the stack down before anything its
-// callbacks use is destroyed.
+// On every way out of run_daemon: stops the admin listener, answers the
+// DLRs still queued while the peers are connected, then shuts the stack
+// down before anything its callbacks use is destroyed.
 struct ShutdownFirst {
+  admin::AdminPlane& admin;
   DelegationQueue& queue;
   diameter::Stack& stack;
   ~ShutdownFirst() {
+    admin.stop();
     queue.stop();
     stack.shutdown();
   }
 };
+
+// /readyz (docs/operations.md): ready while the Diameter stack serves and
+// the store answers; a store that fails makes every DLR fail, so the
+// daemon is taken out.
+admin::Readiness readiness(SqliteSubscriberStore& store) {
+  admin::Readiness r;
+  try {
+    store.schema_version();
+  } catch (const std::exception& e) {
+    r.ready = false;
+    r.problems.push_back(std::string("store: ") + e.what());
+  }
+  return r;
+}
 
 void log_key_protection(const HomeConfig& c, SqliteSubscriberStore& store) {
   const auto stats = store.key_stats();
@@ -198,6 +216,8 @@ int run_daemon(const std::string& config_path) {
     auto home_config = parse_home_config(doc);
     config::require_usable_tls(diameter_config);
     log::configure(log_config, "home-aaa");
+    // Binds admin.listen before Diameter starts: a port in use stops us here.
+    admin::AdminPlane admin("home-aaa", home_config.admin);
 
     SqliteSubscriberStore::Options store_options;
     store_options.key_protector = key_protector_for(home_config.store.master_key_file);
@@ -223,19 +243,31 @@ int run_daemon(const std::string& config_path) {
     VisitedOutbox::Options outbox_options;
     outbox_options.answer_timeout = kVisitedAnswerTimeout;
     outbox_options.batch = kPollBatch;
-    VisitedOutbox outbox(store, service, link, outbox_options, system_now, log_outbox_event);
+    OutboxRetries retries;
+    VisitedOutbox outbox(store, service, link, outbox_options, system_now, [&retries](const OutboxEvent& e) {
+      if (e.kind == OutboxEvent::Kind::RevocationRetry) ++retries.revocations;
+      if (e.kind == OutboxEvent::Kind::PushRetry) ++retries.key_pushes;
+      log_outbox_event(e);
+    });
+    DelegationQueue::Options queue_options;
+    if (auto* m = admin.metrics()) queue_options.sinks = dlr_sinks(*m);
     DelegationQueue queue(
-        service, [&store](const std::function<void()>& body) { store.in_one_transaction(body); },
-        DelegationQueue::Options{});
+        service, [&store](const std::function<void()>& body) { store.in_one_transaction(body); }, queue_options);
     ControlLoop loop(stack.timers(), service, outbox, queue);
     const DelegationPath path(stack, service, queue, [&loop] { loop.wake(); });
-    const ShutdownFirst shutdown_first{queue, stack};
+    if (auto* m = admin.metrics()) register_home_metrics(*m, queue, store, retries);
+    admin.attach(stack, [&store] { return readiness(store); });
+    const ShutdownFirst shutdown_first{admin, queue, stack};
+    // The admin listener first: /readyz says "starting" until the stack serves.
+    admin.start();
+    if (!admin.bound().empty()) spdlog::info("admin listener on http://{}", admin.bound());
     stack.start();
     spdlog::info("store {}; {} roaming partner(s)", home_config.store.path.string(),
                  home_config.roaming_partners.all().size());
 
     const int sig = stack.wait_for_signal();
     spdlog::info("{} received, disconnecting peers", strsignal(sig));
+    admin.stop();
     queue.stop();
     stack.shutdown();
     return 0;

@@ -29,7 +29,7 @@ void DelegationQueue::submit(DelegationRequest request, Done done) {
     } else if (queue_.size() >= options_.max_queued) {
       refused = std::to_string(queue_.size()) + " DLRs already wait for the store";
     } else {
-      queue_.push_back({std::move(request), std::move(done)});
+      queue_.push_back({std::move(request), std::move(done), Clock::now()});
     }
     if (!refused.empty()) ++stats_.refused_busy;
   }
@@ -54,6 +54,11 @@ DelegationQueue::Stats DelegationQueue::stats() const {
   return stats_;
 }
 
+std::size_t DelegationQueue::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
 void DelegationQueue::run() {
   std::vector<Item> batch;
   for (;;) {
@@ -72,6 +77,12 @@ void DelegationQueue::run() {
 }
 
 void DelegationQueue::handle(std::vector<Item>& batch) {
+  const auto began = Clock::now();
+  const auto& sinks = options_.sinks;
+  if (sinks.queue_wait != nullptr)
+    for (const auto& item : batch)
+      sinks.queue_wait->observe(std::chrono::duration<double>(began - item.queued_at).count());
+  metrics::observe(sinks.batch_size, static_cast<double>(batch.size()));
   std::vector<DelegationResult> results(batch.size());
   bool committed = true;
   try {
@@ -86,6 +97,7 @@ void DelegationQueue::handle(std::vector<Item>& batch) {
       r = DelegationResult{Outcome::base(ResultCode::UnableToComply, std::string("store commit failed: ") + e.what()),
                            std::nullopt};
   }
+  metrics::observe(sinks.commit, std::chrono::duration<double>(Clock::now() - began).count());
   {
     std::lock_guard lock(mutex_);
     ++stats_.batches;

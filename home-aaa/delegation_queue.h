@@ -10,6 +10,7 @@
 // result back to be answered. A batch's size follows the load: one DLR when
 // idle, up to max_batch under pressure.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "delegation_service.h"
+#include "metrics/distribution.h"
 
 namespace roamkey::home {
 
@@ -28,11 +30,19 @@ class DelegationQueue {
   // fails (DelegationStore::in_one_transaction).
   using Transaction = std::function<void(const std::function<void()>& body)>;
 
+  // Where the queue records what it measures; each may stay unset.
+  struct Sinks {
+    metrics::Distribution* queue_wait = nullptr;  // seconds a DLR waited before its batch began
+    metrics::Distribution* commit = nullptr;      // seconds a batch took: service work and the durable commit
+    metrics::Distribution* batch_size = nullptr;  // DLRs per batch
+  };
+
   struct Options {
     std::size_t max_batch = 256;
     // Beyond this many waiting DLRs the home answers 3004 TOO_BUSY at once
     // (RFC 6733 sec. 7.1.3) rather than letting latency grow without bound.
     std::size_t max_queued = 8192;
+    Sinks sinks;
   };
 
   struct Stats {
@@ -59,11 +69,15 @@ class DelegationQueue {
   void stop();
 
   Stats stats() const;
+  // DLRs waiting for the writer now.
+  std::size_t queued() const;
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Item {
     DelegationRequest request;
     Done done;
+    Clock::time_point queued_at;
   };
   void run();
   void handle(std::vector<Item>& batch);

@@ -12,6 +12,7 @@
 #include "sqlite_subscriber_store.h"
 #include "store_schema.h"
 #include "subscriber_import.h"
+#include "time/iso8601.h"
 
 namespace roamkey::home::cli {
 
@@ -30,15 +31,6 @@ std::unique_ptr<SqliteSubscriberStore> open_store(const Context& c, bool create,
   options.require_key_access = needs_key;
   if (needs_key) options.key_protector = key_protector_for(c.master_key_file);
   return std::make_unique<SqliteSubscriberStore>(c.store_path, options);
-}
-
-std::string iso8601(Timestamp t) {
-  const std::time_t s = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string roaming_text(const RoamingScope& r) {

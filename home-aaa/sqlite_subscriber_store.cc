@@ -347,6 +347,16 @@ int SqliteSubscriberStore::schema_version() {
   return schema::version(db_);
 }
 
+SqliteSubscriberStore::OutboxDepth SqliteSubscriberStore::outbox_depth() {
+  std::lock_guard lock(mutex_);
+  OutboxDepth d;
+  auto r = db_.query("SELECT count(*) FROM revocations WHERE state = 'pending'");
+  if (r->step()) d.revocations = static_cast<std::uint64_t>(r->integer(0));
+  auto p = db_.query("SELECT count(*) FROM key_pushes WHERE state = 'sending'");
+  if (p->step()) d.key_pushes = static_cast<std::uint64_t>(p->integer(0));
+  return d;
+}
+
 SqliteSubscriberStore::Validated SqliteSubscriberStore::validate(const NewSubscriber& s) {
   auto key = canonical_nai(s.nai);
   if (!key) throw std::invalid_argument("not a valid NAI (user@realm): " + s.nai);

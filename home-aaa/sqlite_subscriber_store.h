@@ -115,6 +115,14 @@ class SqliteSubscriberStore final : public SubscriberStore, public DelegationSto
 
   KeyStats key_stats();
   int schema_version();
+
+  // Requests still to be delivered to visited hosts (metrics): revocations
+  // pending (DRR) and key pushes being sent (KPR).
+  struct OutboxDepth {
+    std::uint64_t revocations = 0;
+    std::uint64_t key_pushes = 0;
+  };
+  OutboxDepth outbox_depth();
   const std::filesystem::path& path() const { return db_.path(); }
 
  private:

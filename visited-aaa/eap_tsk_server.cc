@@ -45,6 +45,7 @@ struct EapTskServer::Conversation {
   std::string home_realm;
   Clock::time_point tsk_expires{};
   Clock::time_point vector_at{};  // when the vector in use was handed to this conversation
+  Clock::time_point started{};    // its first DER
   bool from_home = false;         // this conversation's vector came with a DLR
 };
 
@@ -57,14 +58,32 @@ EapTskServer::EapTskServer(EapServerOptions options, TskCache& cache, HomeLink& 
       now_(std::move(now)),
       table_(options_.max_conversations, options_.conversation_timeout) {}
 
+std::string_view reject_reason_label(std::size_t index) {
+  static constexpr std::array<std::string_view, kRejectReasons> kLabels = {
+      "invalid_identity",   "method_rejected",    "vector_unavailable",  "stale_generation", "malformed_message",
+      "unexpected_message", "invalid_mac",        "network_auth_failed", "home_auth_failed", "update_rejected",
+      "peer_error",         "delegation_revoked", "protocol_state"};
+  return index < kLabels.size() ? kLabels[index] : "unknown";
+}
+
 EapServerStats EapTskServer::stats() const {
-  return {accepted_.load(), rejected_.load(), abandoned_.load()};
+  EapServerStats s{accepted_.load(), rejected_.load(), abandoned_.load(), {}, abandoned_waiting_home_.load(),
+                   too_busy_.load()};
+  for (std::size_t i = 0; i < kRejectReasons; ++i) s.rejected_by[i] = rejected_by_[i].load(std::memory_order_relaxed);
+  return s;
+}
+
+void EapTskServer::count_rejection(Conversation& c, std::size_t reason) {
+  rejected_.fetch_add(1, std::memory_order_relaxed);
+  rejected_by_[reason].fetch_add(1, std::memory_order_relaxed);
+  metrics::observe(durations_, std::chrono::duration<double>(now_() - c.started).count());
 }
 
 void EapTskServer::handle(EapRequest request, ReplyFn reply) {
   const auto now = now_();
   const auto inserted = table_.emplace(request.session_id, now, options_.realm, random_);
   if (inserted == ConversationInsert::kFull) {
+    too_busy_.fetch_add(1, std::memory_order_relaxed);
     reply({EapReply::Kind::TooBusy, {}, {}, {}, 0, {}, "too many conversations in progress"});
     return;
   }
@@ -79,9 +98,10 @@ void EapTskServer::handle(EapRequest request, ReplyFn reply) {
     }
     c.reply = std::move(*pending);
     c.client = request.client;
+    if (fresh) c.started = now;
     table_.touch(request.session_id, now);
     if (!c.nai.empty() && revoked_since(c.nai, c.vector_at)) {
-      rejected_.fetch_add(1, std::memory_order_relaxed);
+      count_rejection(c, static_cast<std::size_t>(RejectReason::kRevoked));
       spdlog::warn("rejected nai={} client={}: the home revoked the delegation during the conversation", c.nai,
                    c.client);
       finish(request.session_id, c,
@@ -95,6 +115,7 @@ void EapTskServer::handle(EapRequest request, ReplyFn reply) {
         act(request.session_id, c, c.auth.on_response(request.eap_payload));
     } catch (const std::logic_error& e) {
       // A state the Authenticator does not expect input in: end it cleanly.
+      count_rejection(c, static_cast<std::size_t>(RejectReason::kProtocolState));
       finish(request.session_id, c,
              {EapReply::Kind::Reject,
               failure_packet(c, "protocol state"),
@@ -120,11 +141,12 @@ void EapTskServer::act(const std::string& session_id, Conversation& c, Action ac
                    const auto now = now_();
                    settle_update(c, s.update, s.update_generation);
                    accepted_.fetch_add(1, std::memory_order_relaxed);
+                   metrics::observe(durations_, std::chrono::duration<double>(now - c.started).count());
                    // Per-authentication success is debug: at info it costs a
                    // flushed write per authentication (issue 4); Housekeeping
                    // logs a summary every minute instead. Failures stay warn.
                    spdlog::debug("authenticated nai={} client={} generation={} vector={} home_auth={}", c.nai, c.client,
-                                s.generation, c.from_home ? "home" : "cache", s.home_authenticated ? "yes" : "no");
+                                 s.generation, c.from_home ? "home" : "cache", s.home_authenticated ? "yes" : "no");
                    const auto left = std::chrono::duration_cast<std::chrono::seconds>(c.tsk_expires - now).count();
                    EapReply r{EapReply::Kind::Accept,
                               std::move(s.packet),
@@ -137,7 +159,7 @@ void EapTskServer::act(const std::string& session_id, Conversation& c, Action ac
                  },
                  [&](eaptsk::Failure& f) {
                    settle_update(c, f.update, f.update_generation);
-                   rejected_.fetch_add(1, std::memory_order_relaxed);
+                   count_rejection(c, static_cast<std::size_t>(f.reason));
                    spdlog::warn("rejected nai={} client={}: {} ({})", c.nai.empty() ? "-" : c.nai, c.client,
                                 eaptsk::failure_reason_name(f.reason), f.detail);
                    finish(session_id, c,
@@ -275,6 +297,7 @@ std::size_t EapTskServer::sweep() {
     abandoned_.fetch_add(1, std::memory_order_relaxed);
     auto& c = *e.conversation;
     if (c.reply) {
+      abandoned_waiting_home_.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("conversation {} nai={} timed out waiting for the home domain", e.session_id, c.nai);
       respond(c, {EapReply::Kind::Reject, failure_packet(c, "timed out"), {}, {}, 0, c.nai, "timed out"});
     } else {

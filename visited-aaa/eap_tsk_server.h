@@ -10,6 +10,8 @@
 // Each conversation is processed by one thread at a time
 // (ConversationTable::with).
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -22,6 +24,7 @@
 #include "crypto/secret.h"
 #include "eaptsk/authenticator.h"
 #include "home_link.h"
+#include "metrics/distribution.h"
 #include "tsk_cache.h"
 #include "update_sink.h"
 
@@ -29,9 +32,9 @@ namespace roamkey::visited {
 
 struct EapRequest {
   std::string session_id;
-  std::string user_name;    // User-Name of the DER, may be empty
+  std::string user_name;      // User-Name of the DER, may be empty
   crypto::Bytes eap_payload;  // empty: start with EAP-Request/Identity (sec. 4)
-  std::string client;       // Origin-Host of the AAA client, for logs
+  std::string client;         // Origin-Host of the AAA client, for logs
 };
 
 struct EapReply {
@@ -54,10 +57,25 @@ struct EapServerOptions {
   std::chrono::seconds conversation_timeout{30};
 };
 
+// Why a conversation was rejected: every eaptsk::FailureReason, then the
+// two ways the service itself ends one.
+inline constexpr std::size_t kFailureReasons = static_cast<std::size_t>(eaptsk::FailureReason::PeerError) + 1;
+enum class RejectReason : std::size_t {
+  kRevoked = kFailureReasons,  // the home revoked the delegation during the conversation
+  kProtocolState,              // input the state machine does not take in its state
+  kCount
+};
+inline constexpr std::size_t kRejectReasons = static_cast<std::size_t>(RejectReason::kCount);
+// A stable snake_case name for each index (metrics label values).
+std::string_view reject_reason_label(std::size_t index);
+
 struct EapServerStats {
   std::uint64_t accepted = 0;
   std::uint64_t rejected = 0;
   std::uint64_t abandoned = 0;
+  std::array<std::uint64_t, kRejectReasons> rejected_by{};  // sums to `rejected`
+  std::uint64_t abandoned_waiting_home = 0;                 // of `abandoned`: a DER was waiting on the home
+  std::uint64_t too_busy = 0;                               // new conversations refused: the table was full
 };
 
 class EapTskServer {
@@ -73,6 +91,9 @@ class EapTskServer {
 
   // Where key-update outcomes go (the KUR sender); may stay unset.
   void set_update_sink(UpdateSink* sink) { updates_ = sink; }
+  // Where each accepted or rejected authentication's duration goes, in
+  // seconds from its first DER to its last DEA; may stay unset.
+  void set_duration_sink(metrics::Distribution* sink) { durations_ = sink; }
   // A Delegation-Revoke for nai: its conversations in progress fail at
   // their next message (issue 3), new ones fetch a fresh vector.
   void revoke(const std::string& nai);
@@ -94,6 +115,7 @@ class EapTskServer {
   void fetch(const std::string& nai, const std::string& home_realm);
   void on_vector(const std::string& session_id, FetchResult result);
   void finish(const std::string& session_id, Conversation& c, EapReply reply);
+  void count_rejection(Conversation& c, std::size_t reason);
   void respond(Conversation& c, EapReply reply);
   void settle_update(Conversation& c, eaptsk::UpdateResult result, std::optional<std::uint32_t> generation);
   bool revoked_since(const std::string& nai, Clock::time_point since);
@@ -107,7 +129,10 @@ class EapTskServer {
   Now now_;
   ConversationTable<Conversation> table_;
   std::atomic<std::uint64_t> accepted_{0}, rejected_{0}, abandoned_{0};
+  std::array<std::atomic<std::uint64_t>, kRejectReasons> rejected_by_{};
+  std::atomic<std::uint64_t> abandoned_waiting_home_{0}, too_busy_{0};
   UpdateSink* updates_ = nullptr;
+  metrics::Distribution* durations_ = nullptr;
   std::mutex revoked_mutex_;
   std::unordered_map<std::string, Clock::time_point> revoked_;  // NAI -> when; pruned by sweep()
 };

@@ -75,6 +75,7 @@ void KeyUpdateReporter::send(const KeyUpdateReport& r) {
         outbox_.acknowledge(r.id);
         return;
       }
+      retries_.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("KUR for nai={} generation={} not delivered ({}); retrying", r.nai, r.generation, a.describe());
       outbox_.record_attempt(r.id, a.describe());
     } catch (const std::exception& e) {

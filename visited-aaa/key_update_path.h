@@ -6,6 +6,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
@@ -24,6 +25,8 @@ class KeyUpdateReporter final : public UpdateSink {
               KeyUpdateStatus status) override;
   // Sends every report not in flight; called at start-up and by the timer.
   void resend_pending();
+  // Sends that failed and wait for another attempt, since start (metrics).
+  std::uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
 
  private:
   void send(const KeyUpdateReport& r);
@@ -36,6 +39,7 @@ class KeyUpdateReporter final : public UpdateSink {
   boost::asio::steady_timer timer_;
   std::mutex mutex_;
   std::set<std::int64_t> in_flight_;
+  std::atomic<std::uint64_t> retries_{0};
 };
 
 }  // namespace roamkey::visited

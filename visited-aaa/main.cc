@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "admin/admin_plane.h"
 #include "apps/delegation.h"
 #include "apps/diameter_eap.h"
 #include "cli/command_line.h"
@@ -28,6 +29,7 @@
 #include "log/logging.h"
 #include "tsk_cache.h"
 #include "visited_config.h"
+#include "visited_metrics.h"
 
 namespace roamkey::visited {
 namespace {
@@ -67,6 +69,30 @@ class Housekeeping {
   EapServerStats last_;
 };
 
+struct StopFirst {
+  admin::AdminPlane& admin;
+  diameter::Stack& stack;
+  ~StopFirst() {
+    admin.stop();
+    stack.shutdown();
+  }
+};
+
+// /readyz (docs/operations.md): not ready only while the Diameter stack is
+// not serving. A home that is down, or a full conversation table, leaves
+// the daemon serving with less: "degraded", still 200, so that a load
+// balancer keeps sending it the mobiles whose TSK it holds.
+admin::Readiness readiness(const diameter::Stack& stack, const EapTskServer& server, const VisitedConfig& config) {
+  admin::Readiness r;
+  for (const auto& peer : stack.options().diameter.connect)
+    if (!stack.peer_open(peer.identity))
+      r.problems.push_back("home peer " + peer.identity +
+                           " is not connected: only mobiles with a cached TSK can authenticate");
+  if (server.conversations() >= config.eap.max_conversations)
+    r.problems.push_back("every conversation slot is taken (eap.max_conversations): new ones get 3004");
+  return r;
+}
+
 int run(const std::string& config_path) {
   log::configure_early("visited-aaa");
   try {
@@ -76,6 +102,8 @@ int run(const std::string& config_path) {
     const auto visited_config = parse_visited_config(doc);
     config::require_usable_tls(diameter_config);
     log::configure(log_config, "visited-aaa");
+    // Binds admin.listen before Diameter starts: a port in use stops us here.
+    admin::AdminPlane admin("visited-aaa", visited_config.admin);
 
     diameter::StackOptions options;
     options.program = "visited-aaa";
@@ -106,12 +134,22 @@ int run(const std::string& config_path) {
     for (const auto& p : stack.options().diameter.connect) home_peers.push_back(p.identity);
     HomeRequestPath home_requests(stack, cache, keks, server, std::move(home_peers));
     Housekeeping housekeeping(stack.timers(), server, cache);
+    if (auto* m = admin.metrics())
+      register_visited_metrics(*m, server, visited_config.eap.max_conversations, cache, outbox, reporter);
+    admin.attach(stack, [&stack, &server, &visited_config] { return readiness(stack, server, visited_config); });
+    // Whatever ends this scope: no admin request and no Diameter callback
+    // may reach the components above once they start to go.
+    const StopFirst stop_first{admin, stack};
+    // The admin listener first: /readyz says "starting" until the stack serves.
+    admin.start();
+    if (!admin.bound().empty()) spdlog::info("admin listener on http://{}", admin.bound());
     stack.start();
     if (const auto waiting = outbox.size(); waiting > 0)
       spdlog::info("{} key update report(s) from before the restart will be sent again", waiting);
 
     const int sig = stack.wait_for_signal();
     spdlog::info("{} received, disconnecting peers", strsignal(sig));
+    admin.stop();
     stack.shutdown();
     const auto s = server.stats();
     spdlog::info("served {} accepted, {} rejected, {} abandoned", s.accepted, s.rejected, s.abandoned);

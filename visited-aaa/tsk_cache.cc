@@ -21,7 +21,9 @@ namespace roamkey::visited {
 
 namespace {
 
-char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower_ascii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool equal_ignore_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
@@ -93,10 +95,7 @@ struct StoredVector {
 
   StoredVector() = default;
   StoredVector(const DelegatedVector& v, Clock::time_point now)
-      : rand(v.rand),
-        expires(now + v.lifetime),
-        generation(v.generation),
-        max_uses(v.max_uses.value_or(0)) {
+      : rand(v.rand), expires(now + v.lifetime), generation(v.generation), max_uses(v.max_uses.value_or(0)) {
     std::copy_n(v.tsk.data(), kTskSize, tsk.begin());
   }
   StoredVector(const StoredVector&) = default;
@@ -148,16 +147,11 @@ bool valid(const DelegatedVector& v) {
 
 std::string failure_text(StoreResult r) {
   switch (r) {
-    case StoreResult::kStored:
-      return "no usable vector after storing the home's vector";
-    case StoreResult::kStale:
-      return "the home's vector is not newer than the cached one, which is not usable";
-    case StoreResult::kInvalid:
-      return "the home's vector is invalid";
-    case StoreResult::kNoDelegation:
-      return "no delegation held";
-    case StoreResult::kRealmMismatch:
-      return "the home's vector comes from another realm than the cached one";
+    case StoreResult::kStored: return "no usable vector after storing the home's vector";
+    case StoreResult::kStale: return "the home's vector is not newer than the cached one, which is not usable";
+    case StoreResult::kInvalid: return "the home's vector is invalid";
+    case StoreResult::kNoDelegation: return "no delegation held";
+    case StoreResult::kRealmMismatch: return "the home's vector comes from another realm than the cached one";
   }
   return "unknown store result";
 }
@@ -238,7 +232,7 @@ std::optional<Snapshot> take_use(std::unordered_map<std::string, Entry, NaiHash,
 
 }  // namespace
 
-TskCache::TskCache(Options options) : options_(options) {
+TskCache::TskCache(Options options) : options_(options), max_entries_(options.max_entries) {
   if (options_.max_entries == 0) throw std::invalid_argument("TskCache: max_entries must be positive");
   if (options_.shards == 0 || options_.shards > 65536 || !std::has_single_bit(options_.shards))
     throw std::invalid_argument("TskCache: shards must be a power of two up to 65536");
@@ -262,6 +256,7 @@ std::optional<VectorLease> TskCache::acquire(std::string_view nai, Clock::time_p
     std::lock_guard lock(shard.mutex);
     snapshot = take_use(shard.entries, size_, nai, now);
   }
+  (snapshot ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
   if (!snapshot) return std::nullopt;
   return to_lease(*snapshot);
 }
@@ -278,11 +273,13 @@ TskCache::Acquisition TskCache::acquire_or_wait(std::string_view nai, Clock::tim
       auto it = shard.fetches.find(nai);
       if (it == shard.fetches.end()) {
         it = shard.fetches.emplace(std::string(nai), Fetch{now, {}}).first;
+        fetches_.fetch_add(1, std::memory_order_relaxed);
         result.must_fetch = true;
       }
       it->second.waiters.push_back(std::move(on_done));
     }
   }
+  (snapshot ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
   if (snapshot) result.lease = to_lease(*snapshot);
   return result;
 }
@@ -307,7 +304,7 @@ StoreResult TskCache::store_locked(Shard& shard, std::string_view nai, const Del
   }
   // Evicting where the new entry goes keeps this under one lock; shards are
   // equally likely targets, so over time each gives back its share.
-  if (size_.load() >= options_.max_entries) evict_one(shard, now);
+  if (size_.load() >= max_entries_.load(std::memory_order_relaxed)) evict_one(shard, now);
   shard.entries.emplace(std::string(nai), Entry{StoredVector(vector, now), 0, realm, nullptr});
   ++size_;
   return StoreResult::kStored;
@@ -326,8 +323,7 @@ void TskCache::evict_one(Shard& shard, Clock::time_point now) {
   std::size_t bucket = shard.eviction_cursor % buckets;
   std::size_t examined = 0;
   for (std::size_t visited = 0; visited < buckets && examined < kEvictionSample; ++visited) {
-    for (auto it = entries.begin(bucket); it != entries.end(bucket) && examined < kEvictionSample;
-         ++it, ++examined) {
+    for (auto it = entries.begin(bucket); it != entries.end(bucket) && examined < kEvictionSample; ++it, ++examined) {
       const Entry& e = it->second;
       if (!e.usable(now)) {
         doomed[doomed_count++] = &it->first;
@@ -344,6 +340,7 @@ void TskCache::evict_one(Shard& shard, Clock::time_point now) {
     entries.erase(entries.find(std::string_view(*doomed[i])));
     --size_;
   }
+  evictions_.fetch_add(doomed_count, std::memory_order_relaxed);
 }
 
 TskCache::FetchCompletion TskCache::complete_fetch(std::string_view nai, const DelegatedVector& vector,
@@ -373,6 +370,7 @@ TskCache::FetchCompletion TskCache::complete_fetch(std::string_view nai, const D
       } else {
         waiters = std::move(queue);
         shard.fetches.erase(f);
+        fetches_.fetch_sub(1, std::memory_order_relaxed);
       }
     }
   }
@@ -388,6 +386,7 @@ void TskCache::fail_fetch(std::string_view nai, std::string_view reason) {
     if (auto f = shard.fetches.find(nai); f != shard.fetches.end()) {
       waiters = std::move(f->second.waiters);
       shard.fetches.erase(f);
+      fetches_.fetch_sub(1, std::memory_order_relaxed);
     }
   }
   deliver(waiters, {}, reason);
@@ -403,6 +402,7 @@ std::size_t TskCache::expire_fetches(Clock::time_point now) {
       if (now - it->second.started >= options_.fetch_timeout) {
         std::move(it->second.waiters.begin(), it->second.waiters.end(), std::back_inserter(waiters));
         it = shard.fetches.erase(it);
+        fetches_.fetch_sub(1, std::memory_order_relaxed);
         ++failed;
       } else {
         ++it;
@@ -535,6 +535,18 @@ std::size_t TskCache::sweep(Clock::time_point now) {
   return erased;
 }
 
-std::size_t TskCache::size() const { return size_.load(); }
+std::size_t TskCache::size() const {
+  return size_.load();
+}
+
+TskCache::Stats TskCache::stats() const {
+  return Stats{hits_.load(std::memory_order_relaxed), misses_.load(std::memory_order_relaxed),
+               evictions_.load(std::memory_order_relaxed), fetches_.load(std::memory_order_relaxed)};
+}
+
+void TskCache::set_max_entries(std::size_t max_entries) {
+  if (max_entries == 0) throw std::invalid_argument("TskCache: max_entries must be positive");
+  max_entries_.store(max_entries, std::memory_order_relaxed);
+}
 
 }  // namespace roamkey::visited

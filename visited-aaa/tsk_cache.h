@@ -31,7 +31,7 @@
 namespace roamkey::visited {
 
 using Clock = std::chrono::steady_clock;
-using Rand = std::array<std::uint8_t, 16>;  // TSK-RAND, sec. 3
+using Rand = std::array<std::uint8_t, 16>;   // TSK-RAND, sec. 3
 inline constexpr std::size_t kTskSize = 32;  // TSK-Key, sec. 3
 
 // A TSK-Vector as decoded from a DLA or a KPR, TSK already unwrapped.
@@ -176,6 +176,21 @@ class TskCache {
 
   std::size_t size() const;
 
+  // Counters since construction, for metrics (relaxed: each is exact, they
+  // are not a consistent snapshot of one another).
+  struct Stats {
+    std::uint64_t hits = 0;             // a lookup found a usable vector
+    std::uint64_t misses = 0;           // a lookup found none (a fetch starts or is joined)
+    std::uint64_t evictions = 0;        // entries evicted to make room (not expiry)
+    std::size_t fetches_in_flight = 0;  // NAIs waiting for a Delegation answer
+  };
+  Stats stats() const;
+
+  // A new upper bound of cached subscribers (a configuration reload). A
+  // smaller one is reached by evicting on later stores, not at once.
+  void set_max_entries(std::size_t max_entries);
+  std::size_t max_entries() const { return max_entries_.load(std::memory_order_relaxed); }
+
   // Eviction (store() of a new NAI into a full cache) looks at up to this many
   // entries, from a cursor that moves on each time so that the whole shard is
   // visited over time, and erases the unusable ones among them (expired, or
@@ -189,8 +204,8 @@ class TskCache {
   class RealmPool;
 
   Shard& shard_for(std::string_view nai) const;
-  StoreResult store_locked(Shard& shard, std::string_view nai, const DelegatedVector& vector,
-                           const std::string* realm, Clock::time_point now);
+  StoreResult store_locked(Shard& shard, std::string_view nai, const DelegatedVector& vector, const std::string* realm,
+                           Clock::time_point now);
   void evict_one(Shard& shard, Clock::time_point now);
 
   Options options_;
@@ -198,6 +213,11 @@ class TskCache {
   std::unique_ptr<Shard[]> shards_;
   std::unique_ptr<RealmPool> realms_;
   std::atomic<std::size_t> size_{0};
+  std::atomic<std::size_t> max_entries_;
+  std::atomic<std::uint64_t> hits_{0};
+  std::atomic<std::uint64_t> misses_{0};
+  std::atomic<std::uint64_t> evictions_{0};
+  std::atomic<std::size_t> fetches_{0};
 };
 
 }  // namespace roamkey::visited

@@ -30,6 +30,11 @@ namespace {
 std::atomic<bool> g_stopping{false};
 std::atomic<bool> g_instance{false};
 std::atomic<std::uint32_t> g_vendor_id{0};
+std::atomic<TrafficObserver*> g_traffic{nullptr};
+
+TrafficObserver* traffic() {
+  return g_traffic.load(std::memory_order_relaxed);
+}
 
 void block_signals() {
   sigset_t all;
@@ -82,9 +87,11 @@ class ConfFile {
 // the answer ABNF (notes sec. 7.3), so a timer backs both up.
 struct InFlight {
   AnswerHandler handler;
+  std::uint32_t command_code = 0;
   std::atomic<bool> done{false};
   void complete(Answer a) {
     if (done.exchange(true)) return;
+    if (auto* t = traffic()) t->answer_received(command_code, a.status, a.result.code, a.result.experimental);
     try {
       handler(std::move(a));
     } catch (const std::exception& e) {
@@ -178,6 +185,7 @@ void PendingRequest::answer(const Outcome& outcome, const std::function<void(Avp
   // RFC 6733 sec. 7.1.3: protocol errors (3xxx) set the E bit and use the
   // generic error answer.
   const bool protocol_error = !outcome.experimental && outcome.code >= 3000 && outcome.code < 4000;
+  const auto command = request_.command_code();
   Message ans = start_answer(protocol_error);
   auto avps = ans.avps();
   if (outcome.experimental) {
@@ -192,6 +200,7 @@ void PendingRequest::answer(const Outcome& outcome, const std::function<void(Avp
   if (fill && !protocol_error) fill(avps);
   const bool failure = !(outcome.is_success() || (!outcome.experimental && outcome.code == 1001));
   if (failure && !outcome.reason.empty()) avps.add(error_message, outcome.reason);
+  if (auto* t = traffic()) t->answer_sent(command, outcome.code, outcome.experimental);
   if (!ticket) {
     deliver(std::move(ans));
     return;
@@ -241,9 +250,14 @@ void PendingRequest::answer_again(const RememberedAnswer& remembered) {
   if (answered()) throw MessageError("request already answered");
   // fd_msg_new_answer_from_req gives the repeat its own Session-Id and
   // Proxy-Info (RFC 6733 sec. 6.2); the rest is the first answer's.
+  const auto command = request_.command_code();
   Message ans = start_answer(remembered.protocol_error);
   auto avps = ans.avps();
   remembered.avps.write_to(avps);
+  if (auto* t = traffic()) {
+    const auto r = ans.result();
+    t->answer_sent(command, r.code, r.experimental);
+  }
   deliver(std::move(ans));
 }
 
@@ -265,11 +279,13 @@ std::string Answer::describe() const {
 struct Stack::Registration {
   RequestHandler handler;
   std::string name;
+  std::uint32_t code = 0;
   DuplicateDetector* duplicates = nullptr;  // set when the command asked for it
   disp_hdl* hdl = nullptr;
 
   static int dispatch(msg** m, avp*, session*, void* opaque, enum disp_action*) {
     auto* self = static_cast<Registration*>(opaque);
+    if (auto* t = traffic()) t->request_received(self->code);
     PendingRequest req{Message(*m)};
     *m = nullptr;  // we answer ourselves, possibly later (notes sec. 5)
     if (self->duplicates != nullptr && !self->duplicates->screen(req, self->name)) return 0;
@@ -358,6 +374,7 @@ void Stack::on_request(const CommandDef& command, RequestHandler handler, Reques
   auto reg = std::make_unique<Registration>();
   reg->handler = std::move(handler);
   reg->name = command.name();
+  reg->code = command.code();
   if (request_options.detect_duplicates) {
     if (!duplicates_) {
       duplicates_ = std::make_unique<DuplicateDetector>(options_.duplicates);
@@ -371,6 +388,10 @@ void Stack::on_request(const CommandDef& command, RequestHandler handler, Reques
   if (int rc = fd_disp_register(&Registration::dispatch, DISP_HOW_CC, &when, reg.get(), &reg->hdl); rc != 0)
     throw std::runtime_error("cannot register a handler for " + command.name());
   registrations_.push_back(std::move(reg));
+}
+
+void Stack::observe_traffic(TrafficObserver* observer) {
+  g_traffic.store(observer);
 }
 
 // Lookups already ignore expired entries; the sweep frees their memory and
@@ -423,6 +444,8 @@ void Stack::start() {
 void Stack::send(Message request, std::chrono::milliseconds timeout, AnswerHandler on_answer_cb) {
   auto state = std::make_shared<InFlight>();
   state->handler = std::move(on_answer_cb);
+  state->command_code = request.command_code();
+  if (auto* t = traffic()) t->request_sent(state->command_code);
   if (stopping()) {
     // Never inline (the caller may hold a lock the handler takes); after
     // shutdown the timer thread is gone and the request simply ends.
@@ -455,6 +478,30 @@ bool Stack::peer_open(const std::string& identity) const {
   const std::string id = lower(identity);
   if (fd_peer_getbyid(const_cast<char*>(id.c_str()), id.size(), 1, &peer) != 0 || peer == nullptr) return false;
   return fd_peer_get_state(peer) == STATE_OPEN;
+}
+
+bool Stack::serving() const {
+  return started_ && !stopping();
+}
+
+std::vector<PeerStatus> Stack::peers() const {
+  std::vector<PeerStatus> out;
+  if (pthread_rwlock_rdlock(&fd_g_peers_rw) != 0) return out;
+  for (fd_list* li = fd_g_peers.next; li != &fd_g_peers; li = li->next) {
+    auto* peer = static_cast<peer_hdr*>(li->o);
+    if (peer == nullptr || peer->info.pi_diamid == nullptr) continue;
+    PeerStatus p;
+    p.identity = lower(peer->info.pi_diamid);
+    const int state = fd_peer_get_state(peer);
+    std::string name = STATE_STR(state);
+    if (name.rfind("STATE_", 0) == 0) name.erase(0, 6);
+    p.state = std::move(name);
+    p.open = state == STATE_OPEN;
+    out.push_back(std::move(p));
+  }
+  pthread_rwlock_unlock(&fd_g_peers_rw);
+  for (auto& p : out) p.since = peer_open_since(p.identity, p.open);
+  return out;
 }
 
 bool Stack::wait_peer_open(const std::string& identity, std::chrono::milliseconds timeout) const {

@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "diameter/duplicate_cache.h"
 #include "diameter/message.h"
+#include "diameter/traffic_observer.h"
 
 namespace roamkey::diameter {
 
@@ -42,6 +43,15 @@ struct StackOptions {
   // Window and bounds of duplicate detection, shared by every command that
   // asks for it (RequestOptions::detect_duplicates).
   DuplicatePolicy duplicates;
+};
+
+// One Diameter peer as freeDiameter knows it (RFC 6733 sec. 5.6 peer states).
+struct PeerStatus {
+  std::string identity;
+  std::string state;  // "OPEN", "CLOSED", "WAITCNXACK", "SUSPECT", "REOPEN", ... (freeDiameter's STATE_ names)
+  bool open = false;  // can carry requests now
+  // When this process last saw the state change (its start if never).
+  std::chrono::system_clock::time_point since;
 };
 
 struct RequestOptions {
@@ -106,6 +116,9 @@ struct Answer {
 using RequestHandler = std::function<void(PendingRequest)>;
 using AnswerHandler = std::function<void(Answer)>;
 
+// True once shutdown began: nothing may be sent any more.
+bool stopping();
+
 class Stack {
  public:
   // Initialises the core, loads dictionaries, applies the configuration.
@@ -118,6 +131,9 @@ class Stack {
   // Advertises an application in CER/CEA (vendor-specific when vendor != 0).
   void advertise(std::string_view application_name, std::string_view vendor_name = {});
   void on_request(const CommandDef& command, RequestHandler handler, RequestOptions request_options = {});
+  // Before start(): told of every request and answer from then on (metrics).
+  // Must outlive the Stack.
+  void observe_traffic(TrafficObserver* observer);
   // Opens listeners and starts connecting to peers; logs "ready".
   void start();
 
@@ -127,6 +143,10 @@ class Stack {
 
   bool peer_open(const std::string& identity) const;
   bool wait_peer_open(const std::string& identity, std::chrono::milliseconds timeout) const;
+  // Every peer: configured ones and those that connected to us, by identity.
+  std::vector<PeerStatus> peers() const;
+  // Listening with every handler registered, and not shutting down.
+  bool serving() const;
 
   // Blocks until SIGTERM or SIGINT; returns the signal number.
   int wait_for_signal();
@@ -149,11 +169,8 @@ class Stack {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> timers_guard_;
   std::unique_ptr<boost::asio::steady_timer> duplicate_sweep_;  // used on the timer thread only
   std::thread timer_thread_;
-  bool started_ = false;
+  std::atomic<bool> started_{false};
   bool stopped_ = false;
 };
-
-// True once shutdown began: nothing may be sent any more.
-bool stopping();
 
 }  // namespace roamkey::diameter

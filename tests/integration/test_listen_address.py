@@ -33,6 +33,12 @@ def _listeners(pid: int, netns: str | None = None) -> list[str]:
     return sorted(line.split()[3] for line in out.splitlines() if f"pid={pid}," in line)
 
 
+def _expected(node: L.Node, address: str) -> list[str]:
+    """The Diameter listener on `address`, and the admin listener, which the
+    lab keeps on loopback."""
+    return sorted([f"{address}:{node.port}", f"127.0.0.1:{node.admin_port}"])
+
+
 def _cer(lab: L.Lab, host: str, port: int) -> dict:
     cred = lab.credential(L.INTEROP_VISITED_IDENTITY)
     o = capabilities_exchange(host, port, server_identity=L.HOME_IDENTITY, ca=lab.ca.certificate,
@@ -46,7 +52,7 @@ def _cer(lab: L.Lab, host: str, port: int) -> dict:
 def test_loopback_listener_binds_loopback_only_and_announces_it(lab):
     home = lab.nodes["home-aaa"]
     d = lab.daemon("home-aaa")
-    assert _listeners(d.pid) == [f"127.0.0.1:{home.port}"]
+    assert _listeners(d.pid) == _expected(home, "127.0.0.1")
     ready = d.wait_log(r"ready: ", what="ready line")
     assert f"listening on 127.0.0.1:{home.port} (TLS)" in ready, ready
     cea = _cer(lab, home.host, home.port)
@@ -93,7 +99,7 @@ def test_non_loopback_listener_binds_only_that_address(make_lab, netns):
     d = lab.start("home-aaa")
     ready = d.wait_log(r"ready: ", what="ready line")
     assert f"listening on {server_address}:{home.port} (TLS)" in ready, ready
-    assert _listeners(d.pid, name) == [f"{server_address}:{home.port}"]
+    assert _listeners(d.pid, name) == _expected(home, server_address)
 
     # From inside the namespace: a CER to the configured address gets a CEA
     # naming that address; the namespace's other address and its loopback

@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crypto/random.h"
@@ -147,6 +149,46 @@ TEST_F(DelegationQueueTest, QueuedRequestsShareOneCommitAndAreAnsweredAfterIt) {
   EXPECT_EQ(reopened.delegation(nai(7))->generation, r[7].vector->generation);
 }
 
+// Keeps what the queue records.
+class Recorded final : public metrics::Distribution {
+ public:
+  void observe(double v) override {
+    std::lock_guard lock(mutex_);
+    values_.push_back(v);
+  }
+  std::vector<double> values() {
+    std::lock_guard lock(mutex_);
+    return values_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<double> values_;
+};
+
+TEST_F(DelegationQueueTest, RecordsEachWaitEachBatchAndItsSize) {
+  Gate gate;
+  Answers answers;
+  Recorded wait, commit, size;
+  DelegationQueue queue(service_, gated(gate),
+                        {.max_batch = 256, .max_queued = 8192, .sinks = {&wait, &commit, &size}});
+  queue.submit(dlr(0), answers.slot());
+  gate.wait_entered();
+  for (int i = 1; i < 4; ++i) queue.submit(dlr(i), answers.slot());
+  EXPECT_EQ(queue.queued(), 3u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  gate.open();
+  answers.wait_all();
+  queue.stop();
+  EXPECT_EQ(size.values(), (std::vector<double>{1, 3}));
+  ASSERT_EQ(wait.values().size(), 4u);
+  // The three that queued behind the held batch waited at least the 20 ms.
+  for (std::size_t i = 1; i < 4; ++i) EXPECT_GE(wait.values()[i], 0.02) << i;
+  ASSERT_EQ(commit.values().size(), 2u);
+  EXPECT_GE(commit.values()[0], 0.02) << "the first batch's commit includes the time it was held";
+  EXPECT_EQ(queue.queued(), 0u);
+}
+
 TEST_F(DelegationQueueTest, ARefusedRequestDoesNotTakeItsBatchWithIt) {
   Gate gate;
   Answers answers;
@@ -196,7 +238,7 @@ TEST_F(DelegationQueueTest, AFailedCommitAnswers5012AndLeavesNothingInTheStore) 
 TEST_F(DelegationQueueTest, AFullQueueAnswersTooBusyAtOnce) {
   Gate gate;
   Answers answers;
-  DelegationQueue queue(service_, gated(gate), {.max_batch = 256, .max_queued = 2});
+  DelegationQueue queue(service_, gated(gate), {.max_batch = 256, .max_queued = 2, .sinks = {}});
   queue.submit(dlr(0), answers.slot());
   gate.wait_entered();  // dlr(0) is with the writer, out of the queue
   queue.submit(dlr(1), answers.slot());

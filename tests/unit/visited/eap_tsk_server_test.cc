@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -157,7 +158,9 @@ EapCode code_of(const Bytes& packet) {
   return header->code;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 class EapTskServerTest : public ::testing::Test {
  protected:
@@ -181,8 +184,8 @@ class EapTskServerTest : public ::testing::Test {
   }
 
   std::unique_ptr<Mobile> mobile(const std::string& session, const std::string& nai = kNai,
-                                 std::uint32_t highest_generation = 0, bool want_home_auth = false,
-                                 const Bytes& k = kK, eaptsk::PeerFaults faults = {}) {
+                                 std::uint32_t highest_generation = 0, bool want_home_auth = false, const Bytes& k = kK,
+                                 eaptsk::PeerFaults faults = {}) {
     return std::make_unique<Mobile>(session, nai, k, highest_generation, want_home_auth, peer_random_, faults);
   }
 
@@ -224,8 +227,7 @@ class EapTskServerTest : public ::testing::Test {
           }
           return;
         case Kind::TooBusy:
-        case Kind::Error:
-          return;
+        case Kind::Error: return;
       }
     }
     throw std::runtime_error("conversation does not end");
@@ -273,7 +275,6 @@ class EapTskServerTest : public ::testing::Test {
   std::unique_ptr<EapTskServer> server_;  // last: destroyed before what it refers to
   std::vector<std::shared_ptr<ReplySlot>> slots_;
 };
-
 
 // --- vectors from the home and from the cache (sec. 5 step 1) -------------
 
@@ -884,6 +885,71 @@ TEST_F(EapTskServerTest, StatsCountOutcomes) {
   EXPECT_EQ(stats.accepted, 1U);
   EXPECT_EQ(stats.rejected, 1U);
   EXPECT_EQ(stats.abandoned, 1U);
+}
+
+}  // namespace
+}  // namespace roamkey::visited
+
+namespace roamkey::visited {
+namespace {
+
+class Durations final : public metrics::Distribution {
+ public:
+  void observe(double v) override { values.push_back(v); }
+  std::vector<double> values;
+};
+
+TEST_F(EapTskServerTest, CountsOutcomesByReasonAndTimesWholeAuthentications) {
+  Durations durations;
+  server_->set_duration_sink(&durations);
+  auto m = mobile("s1");
+  begin(*m);
+  now_ += 40ms;  // the home takes 40 ms to answer
+  home_.answer_vector(issue(1));
+  pump(*m);
+  expect_accepted(*m);
+  ASSERT_EQ(durations.values.size(), 1U);
+  EXPECT_DOUBLE_EQ(durations.values[0], 0.040);
+
+  auto bad = mobile("s2", kNai, 0, false, Bytes(32, 0x77));  // the wrong K
+  begin(*bad);
+  pump(*bad);
+  const auto s = server_->stats();
+  EXPECT_EQ(s.accepted, 1U);
+  EXPECT_EQ(s.rejected, 1U);
+  EXPECT_EQ(s.rejected_by[static_cast<std::size_t>(eaptsk::FailureReason::NetworkAuthFailed)] +
+                s.rejected_by[static_cast<std::size_t>(eaptsk::FailureReason::InvalidMac)],
+            1U);
+  EXPECT_EQ(durations.values.size(), 2U) << "a rejection is timed too";
+  std::uint64_t sum = 0;
+  for (auto v : s.rejected_by) sum += v;
+  EXPECT_EQ(sum, s.rejected);
+}
+
+TEST_F(EapTskServerTest, RefusedAndAbandonedConversationsAreCountedApart) {
+  make_server(/*max_conversations=*/1);
+  auto a = mobile("s-a");
+  begin(*a);  // waits on the home
+  auto b = mobile("s-b");
+  b->last = der(b->session, b->peer.identity_response(0));
+  ASSERT_EQ(b->reply().kind, Kind::TooBusy);
+  now_ += 31s;
+  server_->sweep();
+  const auto s = server_->stats();
+  EXPECT_EQ(s.too_busy, 1U);
+  EXPECT_EQ(s.abandoned, 1U);
+  EXPECT_EQ(s.abandoned_waiting_home, 1U);
+}
+
+TEST(RejectReasonLabel, EveryReasonHasItsOwnSnakeCaseName) {
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < kRejectReasons; ++i) {
+    const std::string label(reject_reason_label(i));
+    EXPECT_NE(label, "unknown") << i;
+    EXPECT_EQ(label.find_first_not_of("abcdefghijklmnopqrstuvwxyz_"), std::string::npos) << label;
+    EXPECT_TRUE(seen.insert(label).second) << label;
+  }
+  EXPECT_EQ(reject_reason_label(kRejectReasons), "unknown");
 }
 
 }  // namespace

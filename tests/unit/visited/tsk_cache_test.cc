@@ -18,8 +18,7 @@ using namespace std::chrono_literals;
 const Clock::time_point t0 = Clock::time_point{} + 1000h;
 
 DelegatedVector vector_of(std::uint32_t generation, std::chrono::seconds lifetime = 3600s,
-                          std::optional<std::uint32_t> max_uses = std::nullopt,
-                          std::string realm = "home.example") {
+                          std::optional<std::uint32_t> max_uses = std::nullopt, std::string realm = "home.example") {
   DelegatedVector v;
   v.rand.fill(static_cast<std::uint8_t>(generation));
   v.generation = generation;
@@ -197,8 +196,7 @@ TEST(TskCache, PendingNeedsACurrentVectorOfTheSameRealmAndANewerGeneration) {
   EXPECT_EQ(cache.set_pending(kNai, vector_of(2), t0), StoreResult::kNoDelegation);
   ASSERT_EQ(cache.store(kNai, vector_of(5, 60s), t0), StoreResult::kStored);
   EXPECT_EQ(cache.set_pending(kNai, vector_of(5), t0), StoreResult::kStale);
-  EXPECT_EQ(cache.set_pending(kNai, vector_of(6, 60s, std::nullopt, "evil.example"), t0),
-            StoreResult::kRealmMismatch);
+  EXPECT_EQ(cache.set_pending(kNai, vector_of(6, 60s, std::nullopt, "evil.example"), t0), StoreResult::kRealmMismatch);
   EXPECT_EQ(cache.set_pending(kNai, vector_of(6, 0s), t0), StoreResult::kInvalid);
   EXPECT_EQ(cache.set_pending(kNai, vector_of(7), t0), StoreResult::kStored);
   EXPECT_EQ(cache.set_pending(kNai, vector_of(6), t0), StoreResult::kStale) << "never older than the pending one";
@@ -466,7 +464,9 @@ TEST(TskCacheFetch, EmptyCallbackIsRefused) {
 
 // ---- bounds, sweep, options ----
 
-std::string nai_of(int i) { return "user" + std::to_string(i) + "@home.example"; }
+std::string nai_of(int i) {
+  return "user" + std::to_string(i) + "@home.example";
+}
 
 TEST(TskCacheBound, WhenFullExpiredEntriesGoFirst) {
   TskCache cache(one_shard(3));
@@ -529,8 +529,8 @@ TEST(TskCacheBound, StaysWithinBoundAcrossShards) {
   o.max_entries = 256;
   o.shards = 16;
   TskCache cache(o);
-  for (int i = 0; i < 2000; ++i) ASSERT_EQ(cache.store(nai_of(i), vector_of(1), t0 + std::chrono::seconds(i)),
-                                           StoreResult::kStored);
+  for (int i = 0; i < 2000; ++i)
+    ASSERT_EQ(cache.store(nai_of(i), vector_of(1), t0 + std::chrono::seconds(i)), StoreResult::kStored);
   EXPECT_GE(cache.size(), 256U);
   EXPECT_LE(cache.size(), 256U + 16U) << "at most one extra per shard that was empty when the cache filled";
 }
@@ -591,8 +591,7 @@ TEST(TskCacheConcurrency, DistinctAndSharedNaisFromManyThreads) {
   EXPECT_EQ(shared_leases.load(), static_cast<int>(kSharedUses));
   EXPECT_EQ(cache.size(), static_cast<std::size_t>(kThreads * kPerThread + 2));
   EXPECT_EQ(cache.acquire("race@home.example", t0)->generation, static_cast<std::uint32_t>(kPerThread * kThreads));
-  for (int t = 0; t < kThreads; ++t)
-    EXPECT_EQ(cache.acquire("u" + std::to_string(t) + "-0@home.example", t0)->use, 2U);
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(cache.acquire("u" + std::to_string(t) + "-0@home.example", t0)->use, 2U);
 }
 
 TEST(TskCacheConcurrency, ConcurrentWaitersShareOneFetch) {
@@ -614,6 +613,56 @@ TEST(TskCacheConcurrency, ConcurrentWaitersShareOneFetch) {
   EXPECT_EQ(served.load(), 0);
   (void)cache.complete_fetch(kNai, vector_of(1), t0);
   EXPECT_EQ(served.load(), kThreads);
+}
+
+}  // namespace
+}  // namespace roamkey::visited
+
+namespace roamkey::visited {
+namespace {
+
+TEST(TskCacheStats, CountsHitsMissesEvictionsAndFetches) {
+  TskCache cache(one_shard(2));
+  EXPECT_FALSE(cache.acquire(kNai, t0));
+  auto waiting = cache.acquire_or_wait(kNai, t0, [](FetchResult) {});
+  ASSERT_TRUE(waiting.must_fetch);
+  cache.acquire_or_wait(kNai, t0, [](FetchResult) {});  // joins the fetch in flight
+  EXPECT_EQ(cache.stats().fetches_in_flight, 1U);
+  EXPECT_EQ(cache.stats().misses, 3U);
+  (void)cache.complete_fetch(kNai, vector_of(1, 60s), t0);
+  EXPECT_EQ(cache.stats().fetches_in_flight, 0U);
+  EXPECT_TRUE(cache.acquire(kNai, t0 + 1s));
+  EXPECT_EQ(cache.stats().hits, 1U);
+
+  cache.acquire_or_wait("bob@home.example", t0, [](FetchResult) {});
+  cache.fail_fetch("bob@home.example", "no route");
+  EXPECT_EQ(cache.stats().fetches_in_flight, 0U);
+
+  EXPECT_EQ(cache.store("b@home.example", vector_of(1, 60s), t0), StoreResult::kStored);
+  EXPECT_EQ(cache.stats().evictions, 0U);
+  EXPECT_EQ(cache.store("c@home.example", vector_of(1, 60s), t0), StoreResult::kStored);
+  EXPECT_EQ(cache.stats().evictions, 1U) << "the third subscriber evicts one of two";
+  EXPECT_EQ(cache.size(), 2U);
+}
+
+TEST(TskCacheStats, AnExpiredFetchIsNoLongerInFlight) {
+  TskCache::Options o = one_shard();
+  o.fetch_timeout = 5s;
+  TskCache cache(o);
+  cache.acquire_or_wait(kNai, t0, [](FetchResult) {});
+  EXPECT_EQ(cache.expire_fetches(t0 + 6s), 1U);
+  EXPECT_EQ(cache.stats().fetches_in_flight, 0U);
+}
+
+TEST(TskCacheStats, ALowerLimitTakesEffectAtTheNextStore) {
+  TskCache cache(one_shard(10));
+  for (int i = 0; i < 5; ++i) (void)cache.store("u" + std::to_string(i) + "@home.example", vector_of(1, 60s), t0);
+  cache.set_max_entries(3);
+  EXPECT_EQ(cache.max_entries(), 3U);
+  EXPECT_EQ(cache.size(), 5U) << "nothing is evicted at once";
+  (void)cache.store("new@home.example", vector_of(1, 60s), t0);
+  EXPECT_LT(cache.size(), 6U);
+  EXPECT_THROW(cache.set_max_entries(0), std::invalid_argument);
 }
 
 }  // namespace
