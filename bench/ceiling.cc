@@ -6,6 +6,7 @@
 //        the size of an EAP-TSK Challenge (same message sizes as a real round);
 // run:   keeps C DERs in flight for S seconds, each on a new Session-Id.
 // Same Stack, same TLS settings, same YAML as the daemons.
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -54,7 +55,8 @@ int serve(const std::string& config_path, const std::vector<std::string>& accept
   stack.start();
   // On stderr whatever the log level: bench/run waits for it.
   std::cerr << "ceiling: serving DER on " << identity << ", ready" << std::endl;
-  stack.wait_for_signal();
+  // SIGHUP and SIGUSR1 mean nothing to this tool.
+  for (int sig = 0; sig != SIGTERM && sig != SIGINT;) sig = stack.wait_for_signal();
   stack.shutdown();
   return 0;
 }

@@ -20,8 +20,12 @@
 #include "diameter/stack.h"
 #include "home_config.h"
 #include "home_metrics.h"
+#include "log/log_event.h"
+#include "log/logged_nai.h"
 #include "log/logging.h"
 #include "master_key.h"
+#include "service/reload.h"
+#include "service/service_notifier.h"
 #include "sqlite_subscriber_store.h"
 #include "visited_outbox.h"
 #include "visited_path.h"
@@ -44,57 +48,62 @@ void log_outbox_event(const OutboxEvent& e) {
   const auto next = [&] {
     return e.next_attempt ? std::to_string((*e.next_attempt - system_now()).count()) + " s" : std::string("-");
   };
+  const bool push = e.kind == Kind::PushSent || e.kind == Kind::PushAcknowledged || e.kind == Kind::PushGone ||
+                    e.kind == Kind::PushRetry || e.kind == Kind::PushFailed || e.kind == Kind::PushDropped;
+  const bool delivered = e.kind == Kind::RevocationDelivered || e.kind == Kind::PushAcknowledged;
+  const log::EventScope event{
+      {e.kind == Kind::StoreFailure ? "outbox" : push ? "KPR" : "DRR", e.visited_host, delivered ? 2001u : 0u, e.nai}};
   switch (e.kind) {
     case Kind::RevocationSent:
-      spdlog::info("DRR #{} nai={} to {} cause={} generation<={}: sending (attempt {})", e.id, e.nai, e.visited_host,
+      spdlog::info("DRR #{} nai={} to {} cause={} generation<={}: sending (attempt {})", e.id, log::nai(e.nai), e.visited_host,
                    to_string(e.cause), e.generation, e.attempts + 1);
       break;
     case Kind::RevocationDelivered:
-      spdlog::info("DRR #{} nai={} to {}: delivered (2001)", e.id, e.nai, e.visited_host);
+      spdlog::info("DRR #{} nai={} to {}: delivered (2001)", e.id, log::nai(e.nai), e.visited_host);
       break;
     case Kind::RevocationRetry:
-      spdlog::warn("DRR #{} nai={} to {}: {}; attempt {} failed, next in {}", e.id, e.nai, e.visited_host, e.detail,
+      spdlog::warn("DRR #{} nai={} to {}: {}; attempt {} failed, next in {}", e.id, log::nai(e.nai), e.visited_host, e.detail,
                    e.attempts, next());
       break;
     case Kind::RevocationAbandoned:
-      spdlog::error("DRR #{} nai={} to {}: abandoned after {} attempt(s): {}", e.id, e.nai, e.visited_host, e.attempts,
+      spdlog::error("DRR #{} nai={} to {}: abandoned after {} attempt(s): {}", e.id, log::nai(e.nai), e.visited_host, e.attempts,
                     e.detail);
       break;
     case Kind::PushSent:
-      spdlog::info("KPR #{} nai={} to {} generation={}: sending (attempt {})", e.id, e.nai, e.visited_host,
+      spdlog::info("KPR #{} nai={} to {} generation={}: sending (attempt {})", e.id, log::nai(e.nai), e.visited_host,
                    e.generation, e.attempts + 1);
       break;
     case Kind::PushAcknowledged:
-      spdlog::info("KPR #{} nai={} to {} generation={}: pending at the visited host (2001)", e.id, e.nai,
+      spdlog::info("KPR #{} nai={} to {} generation={}: pending at the visited host (2001)", e.id, log::nai(e.nai),
                    e.visited_host, e.generation);
       break;
     case Kind::PushGone:
-      spdlog::warn("KPR #{} nai={} to {} generation={}: {}; {}", e.id, e.nai, e.visited_host, e.generation, e.detail,
+      spdlog::warn("KPR #{} nai={} to {} generation={}: {}; {}", e.id, log::nai(e.nai), e.visited_host, e.generation, e.detail,
                    e.delegation_ended ? "delegation ended" : "delegation changed since, kept");
       break;
     case Kind::PushRetry:
-      spdlog::warn("KPR #{} nai={} to {} generation={}: {}; attempt {} failed, next in {}", e.id, e.nai, e.visited_host,
+      spdlog::warn("KPR #{} nai={} to {} generation={}: {}; attempt {} failed, next in {}", e.id, log::nai(e.nai), e.visited_host,
                    e.generation, e.detail, e.attempts, next());
       break;
     case Kind::PushFailed:
-      spdlog::error("KPR #{} nai={} to {} generation={}: refused: {}", e.id, e.nai, e.visited_host, e.generation,
+      spdlog::error("KPR #{} nai={} to {} generation={}: refused: {}", e.id, log::nai(e.nai), e.visited_host, e.generation,
                     e.detail);
       break;
     case Kind::PushDropped:
-      spdlog::warn("KPR #{} nai={} to {} generation={}: dropped: {}", e.id, e.nai, e.visited_host, e.generation,
+      spdlog::warn("KPR #{} nai={} to {} generation={}: dropped: {}", e.id, log::nai(e.nai), e.visited_host, e.generation,
                    e.detail);
       break;
-    case Kind::StoreFailure: spdlog::error("#{} nai={} to {}: {}", e.id, e.nai, e.visited_host, e.detail); break;
+    case Kind::StoreFailure: spdlog::error("#{} nai={} to {}: {}", e.id, log::nai(e.nai), e.visited_host, e.detail); break;
   }
 }
 
 void log_rotation(const RotationResult& r, const char* why) {
   if (r.status == RotationStatus::Rotated)
-    spdlog::info("rotation nai={} ({}): {}", r.nai, why, r.detail);
+    spdlog::info("rotation nai={} ({}): {}", log::nai(r.nai), why, r.detail);
   else if (r.status == RotationStatus::Failed)
-    spdlog::error("rotation nai={} ({}): {}", r.nai, why, r.detail);
+    spdlog::error("rotation nai={} ({}): {}", log::nai(r.nai), why, r.detail);
   else
-    spdlog::warn("rotation nai={} ({}): {}: {}", r.nai, why, to_string(r.status), r.detail);
+    spdlog::warn("rotation nai={} ({}): {}: {}", log::nai(r.nai), why, to_string(r.status), r.detail);
 }
 
 // Every second on the Stack's timer thread: the operator's queued requests,
@@ -170,12 +179,87 @@ struct ShutdownFirst {
   admin::AdminPlane& admin;
   DelegationQueue& queue;
   diameter::Stack& stack;
+  service::ServiceNotifier& notifier;
   ~ShutdownFirst() {
+    notifier.stopping("answering queued DLRs, disconnecting peers");
     admin.stop();
     queue.stop();
     stack.shutdown();
+    notifier.stop_watchdog();
   }
 };
+
+// The configuration the process runs with: what a reload compares against.
+struct Running {
+  config::LogConfig log;
+  config::DiameterConfig diameter;
+  std::string tls;  // service::tls_fingerprint of diameter.tls
+  HomeConfig home;
+};
+
+std::vector<std::string> partner_peers(const RoamingPartners& partners) {
+  std::vector<std::string> peers;
+  for (const auto& partner : partners.all()) peers.insert(peers.end(), partner.peers.begin(), partner.peers.end());
+  return peers;
+}
+
+std::vector<std::string> partner_realms(const RoamingPartners& partners) {
+  std::vector<std::string> realms;
+  for (const auto& partner : partners.all()) realms.push_back(partner.realm);
+  return realms;
+}
+
+// SIGHUP (docs/operations.md, "Reload"): log settings, the roaming partners
+// (their peers, policies and KEKs), the top-level delegation policy and new
+// peers to dial are applied; the rest is named as waiting for a restart.
+// Nothing is applied unless the whole file, and every KEK file, is valid.
+service::ReloadReport reload(const std::string& config_path, Running& running, diameter::Stack& stack,
+                             DelegationService& delegations) {
+  service::ReloadReport report;
+  config::CheckReport check;
+  std::optional<config::Document> doc;
+  std::optional<HomeConfig> next;
+  std::optional<WrapKeys> wrap_keys;
+  std::vector<std::string> warnings;
+  if (check.check([&] { doc = config::load(config_path); })) {
+    config::check_common(check, *doc, kHomeSections);
+    if (check.check([&] { next = parse_home_config(*doc); }))
+      check.check([&] { wrap_keys = load_wrap_keys(next->roaming_partners, warnings); });
+  }
+  if (!check.problems().empty()) {
+    report.errors = check.problems();
+    return report;
+  }
+  for (const auto& w : warnings) spdlog::warn("{}", w);
+  const auto log = config::parse_log(*doc);
+  const auto diameter = config::parse_diameter(*doc, config::default_dictionary());
+
+  service::compare_admin(running.home.admin, next->admin, report);
+  if (next->store.path != running.home.store.path)
+    report.restart_needed.push_back("store.path changed: takes effect at the next start");
+  if (next->store.master_key_file != running.home.store.master_key_file)
+    report.restart_needed.push_back("store.master_key_file changed: takes effect at the next start");
+  const auto changes = service::compare_diameter(running.diameter, running.tls, diameter, report);
+
+  // Applied from here on.
+  if (!service::apply_shared("home-aaa", log, changes, stack, running.log, running.diameter, report)) return report;
+  const auto& before = running.home.roaming_partners;
+  const auto& after = next->roaming_partners;
+  if (const auto change = service::list_change(partner_peers(before), partner_peers(after)); !change.empty()) {
+    stack.set_accepted_peers(partner_peers(after));
+    report.applied.push_back("roaming_partners peers: " + change +
+                             " (a removed peer that is connected stays so, but its requests are refused 5402)");
+  }
+  if (const auto change = service::list_change(partner_realms(before), partner_realms(after)); !change.empty())
+    report.applied.push_back("roaming_partners: " + change);
+  if (!(before.all() == after.all()) || !(next->delegation == running.home.delegation))
+    report.applied.push_back("delegation policies and KEKs: reloaded");
+  // KEK files are read again whatever changed: a file may have new contents.
+  delegations.reconfigure(next->delegation, after, std::move(*wrap_keys));
+  running.home.delegation = next->delegation;
+  running.home.roaming_partners = next->roaming_partners;
+  return report;
+}
 
 // /readyz (docs/operations.md): ready while the Diameter stack serves and
 // the store answers; a store that fails makes every DLR fail, so the
@@ -216,6 +300,9 @@ int run_daemon(const std::string& config_path) {
     auto home_config = parse_home_config(doc);
     config::require_usable_tls(diameter_config);
     log::configure(log_config, "home-aaa");
+    Running running{log_config, diameter_config, service::tls_fingerprint(diameter_config.tls), home_config};
+    service::ServiceNotifier notifier;
+    service::ReloadCounter reloads;
     // Binds admin.listen before Diameter starts: a port in use stops us here.
     admin::AdminPlane admin("home-aaa", home_config.admin);
 
@@ -255,9 +342,12 @@ int run_daemon(const std::string& config_path) {
         service, [&store](const std::function<void()>& body) { store.in_one_transaction(body); }, queue_options);
     ControlLoop loop(stack.timers(), service, outbox, queue);
     const DelegationPath path(stack, service, queue, [&loop] { loop.wake(); });
-    if (auto* m = admin.metrics()) register_home_metrics(*m, queue, store, retries);
+    if (auto* m = admin.metrics()) {
+      register_home_metrics(*m, queue, store, retries);
+      reloads.register_metrics(*m);
+    }
     admin.attach(stack, [&store] { return readiness(store); });
-    const ShutdownFirst shutdown_first{admin, queue, stack};
+    const ShutdownFirst shutdown_first{admin, queue, stack, notifier};
     // The admin listener first: /readyz says "starting" until the stack serves.
     admin.start();
     if (!admin.bound().empty()) spdlog::info("admin listener on http://{}", admin.bound());
@@ -265,11 +355,18 @@ int run_daemon(const std::string& config_path) {
     spdlog::info("store {}; {} roaming partner(s)", home_config.store.path.string(),
                  home_config.roaming_partners.all().size());
 
-    const int sig = stack.wait_for_signal();
+    notifier.start_watchdog(stack.timers());
+    notifier.ready("serving");
+
+    // (`service` here is the DelegationService.)
+    const int sig = roamkey::service::serve_signals(stack, notifier, reloads,
+                                           [&] { return reload(config_path, running, stack, service); });
     spdlog::info("{} received, disconnecting peers", strsignal(sig));
+    notifier.stopping("answering queued DLRs, disconnecting peers");
     admin.stop();
     queue.stop();
     stack.shutdown();
+    notifier.stop_watchdog();
     return 0;
   } catch (const config::ConfigError& e) {
     spdlog::error("configuration error: {}", e.what());

@@ -5,6 +5,8 @@
 #include <memory>
 
 #include "apps/delegation.h"
+#include "log/log_event.h"
+#include "log/logged_nai.h"
 
 namespace roamkey::home {
 
@@ -20,11 +22,14 @@ namespace {
 // daemon logs a summary each minute); refusals stay at warn.
 void log_outcome(const char* what, const std::string& nai, const diameter::Message& m, const Outcome& o,
                  std::uint32_t generation = 0) {
+  if (!spdlog::should_log(o.is_success() ? spdlog::level::debug : spdlog::level::warn)) return;
+  const std::string host = m.origin_host();
+  const log::EventScope event{{what, host, o.code, nai}};
   if (o.is_success()) {
-    spdlog::debug("{} nai={} from={} realm={}: 2001 generation={}", what, nai, m.origin_host(), m.origin_realm(),
+    spdlog::debug("{} nai={} from={} realm={}: 2001 generation={}", what, log::nai(nai), m.origin_host(), m.origin_realm(),
                   generation);
   } else {
-    spdlog::warn("{} nai={} from={} realm={}: {} {} ({})", what, nai, m.origin_host(), m.origin_realm(), o.code,
+    spdlog::warn("{} nai={} from={} realm={}: {} {} ({})", what, log::nai(nai), m.origin_host(), m.origin_realm(), o.code,
                  diameter::result_code_name(o.code, o.experimental), o.reason);
   }
 }
@@ -64,7 +69,7 @@ DelegationPath::DelegationPath(diameter::Stack& stack, const DelegationService& 
 std::optional<Outcome> DelegationPath::check_source(const diameter::Message& m) const {
   const auto source = m.source_peer();
   const auto realm = m.origin_realm();
-  if (source.empty() || service_.partners().speaks_for(realm, source)) return std::nullopt;
+  if (source.empty() || service_.speaks_for(realm, source)) return std::nullopt;
   return Outcome::app(diameter::ExperimentalCode::RoamingNotAllowed,
                       "peer " + source + " may not speak for realm " + realm);
 }
@@ -92,7 +97,7 @@ void DelegationPath::on_delegation(PendingRequest request) const {
     const auto& dlr = pending->request();
     log_outcome("DLR", nai, dlr, result.outcome, result.vector ? result.vector->generation : 0);
     if (result.revoked) {
-      spdlog::info("DLR nai={}: delegation to {} ({}) revoked (NEW_DELEGATION): DRR queued to {} host(s)", nai,
+      spdlog::info("DLR nai={}: delegation to {} ({}) revoked (NEW_DELEGATION): DRR queued to {} host(s)", log::nai(nai),
                    result.revoked->visited_realm, result.revoked->visited_host, result.revocations_queued);
     }
     try {
@@ -103,7 +108,7 @@ void DelegationPath::on_delegation(PendingRequest request) const {
         delegation.write_vector(a, to_tsk_vector(std::move(*result.vector)));
       });
     } catch (const std::exception& e) {
-      spdlog::error("DLR nai={}: could not send the DLA: {}", nai, e.what());
+      spdlog::error("DLR nai={}: could not send the DLA: {}", log::nai(nai), e.what());
     }
     if (result.revocations_queued > 0 && revocations_queued_) revocations_queued_();
   });
@@ -165,7 +170,8 @@ void DelegationPath::on_key_update_report(PendingRequest request) const {
   }
   const auto result = service_.report_key_update(k);
   if (result.outcome.is_success()) {
-    spdlog::info("KUR nai={} from={} realm={}: generation={} {}{}", k.nai, m.origin_host(), m.origin_realm(),
+    const log::EventScope event{{"KUR", k.origin_host, result.outcome.code, k.nai}};
+    spdlog::info("KUR nai={} from={} realm={}: generation={} {}{}", log::nai(k.nai), m.origin_host(), m.origin_realm(),
                  k.generation, to_string(k.status), result.repeated ? " (repeated report, already recorded)" : "");
   } else {
     log_outcome("KUR", k.nai, m, result.outcome, k.generation);

@@ -15,6 +15,8 @@ struct DelegationPolicy {
   // Seconds after which the home issues the next generation of an active
   // delegation and pushes it with a KPR; 0: no automatic rotation.
   std::uint32_t rotation_interval = 0;
+
+  bool operator==(const DelegationPolicy&) const = default;
 };
 
 }  // namespace roamkey::home

@@ -47,25 +47,35 @@ DelegationService::DelegationService(SubscriberStore& store, DelegationStore& de
                                      WrapKeys wrap_keys)
     : store_(store),
       delegations_(delegations),
-      policy_(policy),
-      partners_(std::move(partners)),
       random_(random),
       clock_(std::move(clock)),
-      wrap_keys_(std::move(wrap_keys)) {}
+      settings_(std::make_shared<const Settings>(Settings{policy, std::move(partners), std::move(wrap_keys)})) {}
 
-const DelegationPolicy& DelegationService::policy_for(std::string_view realm) const {
-  const auto* partner = partners_.find(realm);
-  return partner != nullptr && partner->policy ? *partner->policy : policy_;
+void DelegationService::reconfigure(DelegationPolicy policy, RoamingPartners partners, WrapKeys wrap_keys) {
+  settings_.store(std::make_shared<const Settings>(Settings{policy, std::move(partners), std::move(wrap_keys)}));
 }
 
-IssuedVector DelegationService::make_vector(const crypto::SecretBytes& k, crypto::Bytes rand, std::string_view realm,
-                                            std::uint32_t generation, std::uint32_t lifetime,
+const DelegationPolicy& DelegationService::Settings::policy_for(std::string_view realm) const {
+  const auto* partner = partners.find(realm);
+  return partner != nullptr && partner->policy ? *partner->policy : policy;
+}
+
+DelegationPolicy DelegationService::policy_for(std::string_view realm) const {
+  return settings_.load()->policy_for(realm);
+}
+
+bool DelegationService::speaks_for(std::string_view realm, std::string_view host) const {
+  return settings_.load()->partners.speaks_for(realm, host);
+}
+
+IssuedVector DelegationService::make_vector(const Settings& settings, const crypto::SecretBytes& k, crypto::Bytes rand,
+                                            std::string_view realm, std::uint32_t generation, std::uint32_t lifetime,
                                             std::optional<std::uint32_t> max_uses) const {
   IssuedVector v;
   auto tsk = crypto::derive_tsk(k.view(), rand, realm, generation);
   // sec. 2: end-to-end protection across relays, under the KEK agreed with
   // that visited realm; the clear TSK then never leaves this process.
-  if (const auto* wrap = wrap_keys_.for_realm(realm)) {
+  if (const auto* wrap = settings.wrap_keys.for_realm(realm)) {
     v.wrapped_tsk = crypto::aes_key_wrap(wrap->kek.view(), tsk.view());
     v.key_wrap_key_id = wrap->id;
   } else {
@@ -78,17 +88,19 @@ IssuedVector DelegationService::make_vector(const crypto::SecretBytes& k, crypto
   return v;
 }
 
-std::optional<Outcome> DelegationService::check_partner(const std::string& realm, const std::string& host) const {
-  if (!partners_.is_partner(realm))
+std::optional<Outcome> DelegationService::check_partner(const Settings& settings, const std::string& realm,
+                                                        const std::string& host) {
+  if (!settings.partners.is_partner(realm))
     return Outcome::app(ExperimentalCode::RoamingNotAllowed, "realm " + realm + " is not a roaming partner");
-  if (!partners_.speaks_for(realm, host))
+  if (!settings.partners.speaks_for(realm, host))
     return Outcome::app(ExperimentalCode::RoamingNotAllowed,
                         "origin host " + host + " is not a listed peer of roaming partner " + realm);
   return std::nullopt;
 }
 
 DelegationResult DelegationService::delegate(const DelegationRequest& r) const {
-  if (auto refused = check_partner(r.origin_realm, r.origin_host)) return {std::move(*refused), std::nullopt};
+  const auto settings = settings_.load();  // one configuration for the whole request
+  if (auto refused = check_partner(*settings, r.origin_realm, r.origin_host)) return {std::move(*refused), std::nullopt};
   try {
     auto found = store_.get_with_key(r.nai);
     if (!found) return {Outcome::app(ExperimentalCode::UserUnknown, "no subscriber " + r.nai), std::nullopt};
@@ -100,7 +112,7 @@ DelegationResult DelegationService::delegate(const DelegationRequest& r) const {
                            "subscriber " + r.nai + " may not roam to " + lower_ascii(r.origin_realm)),
               std::nullopt};
 
-    const auto& policy = policy_for(r.origin_realm);
+    const auto& policy = settings->policy_for(r.origin_realm);
     auto rand = crypto::random_bytes(random_, kRandLength);
     const IssueRequest issue{r.nai, r.origin_realm, r.origin_host, rand, policy.tsk_lifetime, clock_(), r.nai};
     auto issued = delegations_.record_delegation(issue);
@@ -108,7 +120,7 @@ DelegationResult DelegationService::delegate(const DelegationRequest& r) const {
       return {Outcome::app(ExperimentalCode::UserUnknown, "no subscriber " + r.nai), std::nullopt};
 
     DelegationResult result{Outcome::ok(),
-                            make_vector(found->k, std::move(rand), r.origin_realm, issued->generation,
+                            make_vector(*settings, found->k, std::move(rand), r.origin_realm, issued->generation,
                                         policy.tsk_lifetime, policy.tsk_max_uses)};
     result.revoked = std::move(issued->revoked);
     result.revocations_queued = issued->revocations_queued;
@@ -125,7 +137,7 @@ HomeAuthResult DelegationService::authenticate_home(const HomeAuthRequest& r) co
     return {Outcome::base(ResultCode::InvalidAvpValue, "Host-Challenge must be 16 bytes"), std::nullopt};
   if (r.mn_auth.size() != kMnAuthLength)
     return {Outcome::base(ResultCode::InvalidAvpValue, "MN-Auth-Data must be 32 bytes"), std::nullopt};
-  if (auto refused = check_partner(r.origin_realm, r.origin_host)) return {std::move(*refused), std::nullopt};
+  if (auto refused = check_partner(*settings_.load(), r.origin_realm, r.origin_host)) return {std::move(*refused), std::nullopt};
   try {
     auto found = store_.get_with_key(r.nai);
     if (!found) return {Outcome::app(ExperimentalCode::UserUnknown, "no subscriber " + r.nai), std::nullopt};
@@ -160,7 +172,7 @@ HomeAuthResult DelegationService::authenticate_home(const HomeAuthRequest& r) co
 }
 
 KeyUpdateResult DelegationService::report_key_update(const KeyUpdateRequest& r) const {
-  if (auto refused = check_partner(r.origin_realm, r.origin_host)) return {std::move(*refused)};
+  if (auto refused = check_partner(*settings_.load(), r.origin_realm, r.origin_host)) return {std::move(*refused)};
   try {
     const auto recorded =
         delegations_.record_key_update({r.nai, r.origin_realm, r.origin_host, r.generation, r.status, clock_()});
@@ -202,12 +214,13 @@ RotationResult DelegationService::rotate(std::string_view nai) const {
                     "the delegation to " + d->visited_host + " expired (its generation " +
                         std::to_string(d->generation) + " reached its lifetime)");
     if (sub->status == SubscriberStatus::Barred) return refuse(RotationStatus::NotAllowed, "subscriber is barred");
-    if (!partners_.is_partner(d->visited_realm))
+    const auto settings = settings_.load();
+    if (!settings->partners.is_partner(d->visited_realm))
       return refuse(RotationStatus::NotAllowed, d->visited_realm + " is no longer a roaming partner");
     if (!sub->roaming.allows(d->visited_realm))
       return refuse(RotationStatus::NotAllowed, "subscriber may no longer roam to " + d->visited_realm);
 
-    const auto& policy = policy_for(d->visited_realm);
+    const auto& policy = settings->policy_for(d->visited_realm);
     const auto rand = crypto::random_bytes(random_, kRandLength);
     auto push = delegations_.issue_rotation(
         {nai, d->generation, rand, policy.tsk_lifetime, policy.tsk_max_uses, now});
@@ -224,8 +237,9 @@ RotationResult DelegationService::rotate(std::string_view nai) const {
 std::vector<RotationResult> DelegationService::rotate_due(std::size_t limit) const {
   std::vector<RotationResult> out;
   const auto now = clock_();
-  for (const auto& partner : partners_.all()) {
-    const auto& policy = policy_for(partner.realm);
+  const auto settings = settings_.load();
+  for (const auto& partner : settings->partners.all()) {
+    const auto& policy = settings->policy_for(partner.realm);
     if (policy.rotation_interval == 0) continue;
     const auto due = delegations_.due_for_rotation(partner.realm, now - std::chrono::seconds(policy.rotation_interval),
                                                    now, limit);
@@ -257,7 +271,8 @@ std::optional<IssuedVector> DelegationService::push_vector(const KeyPushRecord& 
     why_not = "subscriber " + push.nai + " no longer exists";
     return std::nullopt;
   }
-  return make_vector(found->k, push.rand, push.visited_realm, push.generation, push.lifetime, push.max_uses);
+  return make_vector(*settings_.load(), found->k, push.rand, push.visited_realm, push.generation, push.lifetime,
+                     push.max_uses);
 }
 
 }  // namespace roamkey::home

@@ -9,9 +9,11 @@
 // thread at once: the service holds no mutable state of its own; the stores
 // and the random source are thread-safe.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -159,23 +161,35 @@ class DelegationService {
   // subscriber is gone. StoreError when K cannot be read.
   std::optional<IssuedVector> push_vector(const KeyPushRecord& push, std::string& why_not) const;
 
-  const DelegationPolicy& policy_for(std::string_view realm) const;
-  const DelegationPolicy& policy() const { return policy_; }
-  const RoamingPartners& partners() const { return partners_; }
+  // The policy for `realm`: its partner's own, else the top-level one.
+  DelegationPolicy policy_for(std::string_view realm) const;
+  // Whether `host` is a listed peer of roaming partner `realm`.
+  bool speaks_for(std::string_view realm, std::string_view host) const;
+
+  // A configuration reload (docs/operations.md): the partners, the policy
+  // and the KEKs, replaced together. Thread contract: from any thread, at
+  // any time; each request above reads one set from start to end, the old
+  // one or the new one, never a mix.
+  void reconfigure(DelegationPolicy policy, RoamingPartners partners, WrapKeys wrap_keys);
 
  private:
-  std::optional<diameter::Outcome> check_partner(const std::string& realm, const std::string& host) const;
-  IssuedVector make_vector(const crypto::SecretBytes& k, crypto::Bytes rand, std::string_view realm,
-                           std::uint32_t generation, std::uint32_t lifetime,
+  struct Settings {
+    DelegationPolicy policy;
+    RoamingPartners partners;
+    WrapKeys wrap_keys;
+    const DelegationPolicy& policy_for(std::string_view realm) const;
+  };
+  static std::optional<diameter::Outcome> check_partner(const Settings& settings, const std::string& realm,
+                                                        const std::string& host);
+  IssuedVector make_vector(const Settings& settings, const crypto::SecretBytes& k, crypto::Bytes rand,
+                           std::string_view realm, std::uint32_t generation, std::uint32_t lifetime,
                            std::optional<std::uint32_t> max_uses) const;
 
   SubscriberStore& store_;
   DelegationStore& delegations_;
-  DelegationPolicy policy_;
-  RoamingPartners partners_;
   crypto::RandomSource& random_;
   Clock clock_;
-  WrapKeys wrap_keys_;
+  std::atomic<std::shared_ptr<const Settings>> settings_;
 };
 
 }  // namespace roamkey::home

@@ -22,6 +22,8 @@ namespace roamkey::home {
 struct KekConfig {
   std::string id;
   std::filesystem::path key_file;
+
+  bool operator==(const KekConfig&) const = default;
 };
 
 struct RoamingPartner {
@@ -30,6 +32,8 @@ struct RoamingPartner {
   std::optional<DelegationPolicy> policy = {};  // nullopt: the top-level delegation policy
   std::vector<KekConfig> keks = {};
   std::string wrap_with = {};  // a KEK id of `keks`; empty: TSK-Key in clear (TLS only)
+
+  bool operator==(const RoamingPartner&) const = default;
 };
 
 class RoamingPartners {

@@ -6,10 +6,17 @@
 
 #include "crypto/kdf.h"
 #include "eaptsk/eap.h"
+#include "log/log_event.h"
+#include "log/logged_nai.h"
 
 namespace roamkey::visited {
 
 namespace {
+
+// The DEA's Result-Code for the log line (RFC 4072 sec. 4.1: an EAP-Failure
+// goes with DIAMETER_AUTHENTICATION_REJECTED).
+constexpr std::uint32_t kAccepted = 2001;
+constexpr std::uint32_t kRejected = 4001;
 
 template <class... Ts>
 struct Overloaded : Ts... {
@@ -102,7 +109,8 @@ void EapTskServer::handle(EapRequest request, ReplyFn reply) {
     table_.touch(request.session_id, now);
     if (!c.nai.empty() && revoked_since(c.nai, c.vector_at)) {
       count_rejection(c, static_cast<std::size_t>(RejectReason::kRevoked));
-      spdlog::warn("rejected nai={} client={}: the home revoked the delegation during the conversation", c.nai,
+      const log::EventScope event{{"DER", c.client, kRejected, c.nai}};
+      spdlog::warn("rejected nai={} client={}: the home revoked the delegation during the conversation", log::nai(c.nai),
                    c.client);
       finish(request.session_id, c,
              {EapReply::Kind::Reject, failure_packet(c, "delegation revoked"), {}, {}, 0, c.nai, "delegation revoked"});
@@ -145,7 +153,8 @@ void EapTskServer::act(const std::string& session_id, Conversation& c, Action ac
                    // Per-authentication success is debug: at info it costs a
                    // flushed write per authentication (issue 4); Housekeeping
                    // logs a summary every minute instead. Failures stay warn.
-                   spdlog::debug("authenticated nai={} client={} generation={} vector={} home_auth={}", c.nai, c.client,
+                   const log::EventScope event{{"DER", c.client, kAccepted, c.nai}};
+                   spdlog::debug("authenticated nai={} client={} generation={} vector={} home_auth={}", log::nai(c.nai), c.client,
                                  s.generation, c.from_home ? "home" : "cache", s.home_authenticated ? "yes" : "no");
                    const auto left = std::chrono::duration_cast<std::chrono::seconds>(c.tsk_expires - now).count();
                    EapReply r{EapReply::Kind::Accept,
@@ -160,7 +169,8 @@ void EapTskServer::act(const std::string& session_id, Conversation& c, Action ac
                  [&](eaptsk::Failure& f) {
                    settle_update(c, f.update, f.update_generation);
                    count_rejection(c, static_cast<std::size_t>(f.reason));
-                   spdlog::warn("rejected nai={} client={}: {} ({})", c.nai.empty() ? "-" : c.nai, c.client,
+                   const log::EventScope event{{"DER", c.client, kRejected, c.nai}};
+                   spdlog::warn("rejected nai={} client={}: {} ({})", log::nai(c.nai.empty() ? "-" : c.nai), c.client,
                                 eaptsk::failure_reason_name(f.reason), f.detail);
                    finish(session_id, c,
                           {EapReply::Kind::Reject,
@@ -203,7 +213,7 @@ void EapTskServer::need_vector(const std::string& session_id, Conversation& c, c
 void EapTskServer::fetch(const std::string& nai, const std::string& home_realm) {
   home_.request_vector(nai, home_realm, [this, nai, home_realm](std::optional<DelegatedVector> v, std::string why) {
     if (!v) {
-      spdlog::warn("no vector for nai={} from realm {}: {}", nai, home_realm, why);
+      spdlog::warn("no vector for nai={} from realm {}: {}", log::nai(nai), home_realm, why);
       cache_.fail_fetch(nai, why);
       return;
     }
@@ -235,7 +245,7 @@ void EapTskServer::need_home_auth(const std::string& session_id, Conversation& c
     table_.with(session_id, [&](Conversation& c) {
       if (c.auth.state() != eaptsk::Authenticator::State::AwaitHomeAuth) return;
       // sec. 5 step 4: a failed HAR sends the Confirm without AT_HOME_AUTH.
-      if (!home_auth) spdlog::warn("home authentication for nai={} failed: {}", c.nai, why);
+      if (!home_auth) spdlog::warn("home authentication for nai={} failed: {}", log::nai(c.nai), why);
       act(session_id, c, c.auth.provide_home_auth(std::move(home_auth)));
     });
   });
@@ -251,7 +261,7 @@ void EapTskServer::settle_update(Conversation& c, eaptsk::UpdateResult result,
     cache_.promote_pending(c.nai, *generation, now_());
   else
     cache_.drop_pending(c.nai, *generation);
-  spdlog::info("key update nai={} generation={}: {}", c.nai, *generation, updated ? "UPDATED" : "REJECTED_BY_MN");
+  spdlog::info("key update nai={} generation={}: {}", log::nai(c.nai), *generation, updated ? "UPDATED" : "REJECTED_BY_MN");
   if (updates_ != nullptr)
     updates_->report(c.nai, c.home_realm, *generation,
                      updated ? KeyUpdateStatus::Updated : KeyUpdateStatus::RejectedByMn);
@@ -298,10 +308,10 @@ std::size_t EapTskServer::sweep() {
     auto& c = *e.conversation;
     if (c.reply) {
       abandoned_waiting_home_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("conversation {} nai={} timed out waiting for the home domain", e.session_id, c.nai);
+      spdlog::warn("conversation {} nai={} timed out waiting for the home domain", e.session_id, log::nai(c.nai));
       respond(c, {EapReply::Kind::Reject, failure_packet(c, "timed out"), {}, {}, 0, c.nai, "timed out"});
     } else {
-      spdlog::debug("conversation {} nai={} abandoned by the client", e.session_id, c.nai);
+      spdlog::debug("conversation {} nai={} abandoned by the client", e.session_id, log::nai(c.nai));
     }
   }
   cache_.expire_fetches(now);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "apps/delegation.h"
+#include "log/logged_nai.h"
 #include "vector_import.h"
 
 namespace roamkey::visited {
@@ -18,7 +19,7 @@ void DiameterHomeLink::request_vector(const std::string& nai, const std::string&
   const auto& app = DelegationApp::get();
   auto dlr = app.request(app.dlr, home_realm);
   dlr.avps().add(app.user_name, nai);
-  spdlog::debug("DLR nai={} to realm {}", nai, home_realm);
+  spdlog::debug("DLR nai={} to realm {}", log::nai(nai), home_realm);
   stack_.send(std::move(dlr), timeout_, [this, done = std::move(done), home_realm](diameter::Answer a) {
     if (!a.is_success()) {
       done(std::nullopt, "DLA " + a.describe());

@@ -7,6 +7,8 @@
 
 #include "apps/delegation.h"
 #include "crypto/kdf.h"
+#include "log/log_event.h"
+#include "log/logged_nai.h"
 #include "vector_import.h"
 
 namespace roamkey::visited {
@@ -16,9 +18,8 @@ using diameter::ExperimentalCode;
 using diameter::Outcome;
 using diameter::ResultCode;
 
-HomeRequestPath::HomeRequestPath(diameter::Stack& stack, TskCache& cache, const KekRing& keks, EapTskServer& server,
-                                 std::vector<std::string> home_peers)
-    : cache_(cache), keks_(keks), server_(server), home_peers_(std::move(home_peers)) {
+HomeRequestPath::HomeRequestPath(diameter::Stack& stack, TskCache& cache, const KekRing& keks, EapTskServer& server)
+    : stack_(stack), cache_(cache), keks_(keks), server_(server) {
   const auto& app = DelegationApp::get();
   // sec. 3: a repeated KPR/DRR gets the first answer and changes nothing.
   const diameter::RequestOptions once{.detect_duplicates = true};
@@ -29,8 +30,7 @@ HomeRequestPath::HomeRequestPath(diameter::Stack& stack, TskCache& cache, const 
 }
 
 bool HomeRequestPath::from_home_peer(const diameter::Message& m) const {
-  const auto source = crypto::lower_realm(m.source_peer());
-  return std::find(home_peers_.begin(), home_peers_.end(), source) != home_peers_.end();
+  return stack_.dials(m.source_peer());
 }
 
 void HomeRequestPath::on_key_push(diameter::PendingRequest request) {
@@ -52,8 +52,10 @@ void HomeRequestPath::on_key_push(diameter::PendingRequest request) {
   const auto realm = crypto::lower_realm(m.origin_realm());
   std::string failure;
   auto vector = to_cache_vector(std::move(*wire), realm, keks_, failure);
+  const std::string peer = m.origin_host();
   if (!vector) {
-    spdlog::warn("KPR nai={} from realm {} refused: {}", nai, realm, failure);
+    const log::EventScope event{{"KPR", peer, static_cast<std::uint32_t>(ResultCode::InvalidAvpValue), nai}};
+    spdlog::warn("KPR nai={} from realm {} refused: {}", log::nai(nai), realm, failure);
     request.answer(Outcome::base(ResultCode::InvalidAvpValue, failure), header);
     return;
   }
@@ -73,11 +75,12 @@ void HomeRequestPath::on_key_push(diameter::PendingRequest request) {
       break;
     case StoreResult::kInvalid: outcome = Outcome::base(ResultCode::InvalidAvpValue, "unusable TSK-Vector"); break;
   }
+  const log::EventScope event{{"KPR", peer, outcome.code, nai}};
   if (outcome.is_success())
-    spdlog::info("KPR nai={} generation={} from realm {}: pending until the next authentication", nai, generation,
+    spdlog::info("KPR nai={} generation={} from realm {}: pending until the next authentication", log::nai(nai), generation,
                  realm);
   else
-    spdlog::warn("KPR nai={} generation={} from realm {}: {} ({})", nai, generation, realm, outcome.code,
+    spdlog::warn("KPR nai={} generation={} from realm {}: {} ({})", log::nai(nai), generation, realm, outcome.code,
                  outcome.reason);
   request.answer(outcome, header);
 }
@@ -102,7 +105,9 @@ void HomeRequestPath::on_revoke(diameter::PendingRequest request) {
   // A home revokes only what it delegated; without Key-Generation, all of it.
   const bool dropped = cache_.invalidate(nai, generation.value_or(std::numeric_limits<std::uint32_t>::max()), realm);
   server_.revoke(nai);
-  spdlog::warn("DRR nai={} from realm {} cause={} generation={}: {} vector; conversations in progress fail", nai, realm,
+  const std::string peer = m.origin_host();
+  const log::EventScope event{{"DRR", peer, static_cast<std::uint32_t>(ResultCode::Success), nai}};
+  spdlog::warn("DRR nai={} from realm {} cause={} generation={}: {} vector; conversations in progress fail", log::nai(nai), realm,
                cause, generation ? std::to_string(*generation) : std::string("all"),
                dropped ? "dropped the" : "held no");
   request.answer(Outcome::ok(), [&](auto& a) { app.answer_header(a); });

@@ -17,18 +17,18 @@ namespace roamkey::visited {
 
 class HomeRequestPath {
  public:
-  HomeRequestPath(diameter::Stack& stack, TskCache& cache, const KekRing& keks, EapTskServer& server,
-                  std::vector<std::string> home_peers);
+  // Home peers are those `stack` dials (Stack::dials, reloadable).
+  HomeRequestPath(diameter::Stack& stack, TskCache& cache, const KekRing& keks, EapTskServer& server);
 
  private:
   void on_key_push(diameter::PendingRequest request);
   void on_revoke(diameter::PendingRequest request);
   bool from_home_peer(const diameter::Message& m) const;
 
+  const diameter::Stack& stack_;
   TskCache& cache_;
   const KekRing& keks_;
   EapTskServer& server_;
-  std::vector<std::string> home_peers_;
 };
 
 }  // namespace roamkey::visited

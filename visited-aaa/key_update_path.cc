@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/delegation.h"
+#include "log/log_event.h"
+#include "log/logged_nai.h"
 
 namespace roamkey::visited {
 
@@ -60,23 +62,27 @@ void KeyUpdateReporter::send(const KeyUpdateReport& r) {
   const auto& app = DelegationApp::get();
   auto kur = app.request(app.kur, r.home_realm);
   kur.avps().add(app.user_name, r.nai).add(app.key_generation, r.generation).add(app.key_update_status, r.status);
-  spdlog::info("KUR nai={} generation={} status={} to realm {} (attempt {})", r.nai, r.generation,
-               status_name(r.status), r.home_realm, r.attempts + 1);
+  {
+    const log::EventScope event{{"KUR", r.home_realm, 0, r.nai}};
+    spdlog::info("KUR nai={} generation={} status={} to realm {} (attempt {})", log::nai(r.nai), r.generation,
+                 status_name(r.status), r.home_realm, r.attempts + 1);
+  }
   stack_.send(std::move(kur), timeout_, [this, r](diameter::Answer a) {
     {
       std::lock_guard lock(mutex_);
       in_flight_.erase(r.id);
     }
+    const log::EventScope event{{"KUR", r.home_realm, a.result.code, r.nai}};
     try {
       const bool permanent = a.status == diameter::AnswerStatus::Answered && a.result.code >= 5000;
       if (a.is_success() || permanent) {
         if (permanent)
-          spdlog::error("home refused the KUR for nai={} generation={}: {}", r.nai, r.generation, a.describe());
+          spdlog::error("home refused the KUR for nai={} generation={}: {}", log::nai(r.nai), r.generation, a.describe());
         outbox_.acknowledge(r.id);
         return;
       }
       retries_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("KUR for nai={} generation={} not delivered ({}); retrying", r.nai, r.generation, a.describe());
+      spdlog::warn("KUR for nai={} generation={} not delivered ({}); retrying", log::nai(r.nai), r.generation, a.describe());
       outbox_.record_attempt(r.id, a.describe());
     } catch (const std::exception& e) {
       spdlog::error("key update report {}: {}", r.id, e.what());

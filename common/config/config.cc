@@ -223,7 +223,7 @@ LogConfig parse_log(const Document& doc) {
   LogConfig c;
   const YAML::Node l = doc.root["log"];
   if (!l || l.IsNull()) return c;
-  field::only_keys(doc, l, "log", {"level", "file", "diameter_level"});
+  field::only_keys(doc, l, "log", {"level", "file", "diameter_level", "format", "nai"});
   static constexpr const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   auto level = [&](const char* key, const char* fallback) {
     auto v = lower(field::string(doc, l, "log", key, fallback));
@@ -235,6 +235,18 @@ LogConfig parse_log(const Document& doc) {
   c.diameter_level = level("diameter_level", "warn");
   const auto file = field::string(doc, l, "log", "file", "");
   if (!file.empty()) c.file = doc.resolve(file);
+  const auto format = lower(field::string(doc, l, "log", "format", "text"));
+  if (format == "json")
+    c.format = LogFormat::Json;
+  else if (format != "text")
+    doc.fail("log.format", "must be text or json");
+  const auto nai = lower(field::string(doc, l, "log", "nai", "full"));
+  if (nai == "realm")
+    c.nai = LogNai::Realm;
+  else if (nai == "hidden")
+    c.nai = LogNai::Hidden;
+  else if (nai != "full")
+    doc.fail("log.nai", "must be full, realm or hidden");
   return c;
 }
 

@@ -28,12 +28,16 @@ struct TlsConfig {
   std::vector<std::filesystem::path> ca;  // one root per file (notes sec. 4, T8)
   std::filesystem::path crl;              // empty: no CRL
   std::string priority;                   // GnuTLS priority string; empty: GnuTLS default
+
+  bool operator==(const TlsConfig&) const = default;
 };
 
 struct ListenConfig {
   std::string address = "127.0.0.1";
   std::uint16_t tls_port = 5868;  // RFC 6733 sec. 2.1: 5868 for TLS/TCP
   std::uint16_t tcp_port = 0;     // clear TCP, off by default
+
+  bool operator==(const ListenConfig&) const = default;
 };
 
 struct PeerConfig {
@@ -41,6 +45,8 @@ struct PeerConfig {
   std::string address;
   std::uint16_t port = 5868;
   bool tls = true;
+
+  bool operator==(const PeerConfig&) const = default;
 };
 
 struct DiameterConfig {
@@ -56,10 +62,18 @@ struct DiameterConfig {
   std::filesystem::path source;  // the file this was read from, named in errors
 };
 
+enum class LogFormat { Text, Json };
+// How far log lines name a subscriber (NAIs are personal data).
+enum class LogNai { Full, Realm, Hidden };
+
 struct LogConfig {
   std::string level = "info";
   std::filesystem::path file;  // empty: stderr
   std::string diameter_level = "warn";
+  LogFormat format = LogFormat::Text;
+  LogNai nai = LogNai::Full;
+
+  bool operator==(const LogConfig&) const = default;
 };
 
 // A daemon's management listener: plain HTTP for /metrics, /healthz,

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 
 #include "diameter/fd_includes.h"
@@ -21,8 +22,16 @@ struct Acl {
   std::vector<std::string> accepted;
   bool clear_tcp_allowed = false;
 };
-// One freeDiameter instance per process, so one ACL.
-Acl* g_acl = nullptr;
+// One freeDiameter instance per process, so one ACL. Replaced whole by a
+// reload while freeDiameter's threads validate peers: each validation reads
+// one consistent list.
+std::atomic<std::shared_ptr<const Acl>> g_acl;
+bool g_registered = false;
+
+std::vector<std::string> lowered(std::vector<std::string> ids) {
+  for (auto& a : ids) a = lower(a);
+  return ids;
+}
 
 PeerCertificate inspect(const peer_info* info) {
   PeerCertificate pc;
@@ -40,12 +49,13 @@ PeerCertificate inspect(const peer_info* info) {
 
 int validate(peer_info* info, int* auth, int (**cb2)(peer_info*)) {
   if (cb2 != nullptr) *cb2 = nullptr;
-  if (g_acl == nullptr || info == nullptr || info->pi_diamid == nullptr) {
+  const auto acl = g_acl.load();
+  if (!acl || info == nullptr || info->pi_diamid == nullptr) {
     *auth = 0;
     return 0;
   }
   const std::string identity = lower(info->pi_diamid);
-  const auto verdict = judge_peer(g_acl->accepted, identity, inspect(info), g_acl->clear_tcp_allowed);
+  const auto verdict = judge_peer(acl->accepted, identity, inspect(info), acl->clear_tcp_allowed);
   switch (verdict) {
     case PeerVerdict::Accept:
       *auth = 1;
@@ -84,13 +94,17 @@ const char* describe(PeerVerdict v) {
 }
 
 void install_peer_acl(std::vector<std::string> accepted, bool clear_tcp_allowed) {
-  for (auto& a : accepted) a = lower(a);
-  static Acl acl;
-  acl.accepted = std::move(accepted);
-  acl.clear_tcp_allowed = clear_tcp_allowed;
-  g_acl = &acl;
+  g_acl.store(std::make_shared<const Acl>(Acl{lowered(std::move(accepted)), clear_tcp_allowed}));
+  if (g_registered) return;
   if (int rc = fd_peer_validate_register(validate); rc != 0)
     throw std::runtime_error("cannot register the peer validator (error " + std::to_string(rc) + ")");
+  g_registered = true;
+}
+
+void replace_accepted_peers(std::vector<std::string> accepted) {
+  const auto current = g_acl.load();
+  const bool clear_tcp_allowed = current && current->clear_tcp_allowed;
+  g_acl.store(std::make_shared<const Acl>(Acl{lowered(std::move(accepted)), clear_tcp_allowed}));
 }
 
 }  // namespace roamkey::diameter

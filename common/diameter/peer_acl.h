@@ -23,7 +23,11 @@ PeerVerdict judge_peer(const std::vector<std::string>& accepted, const std::stri
                        const PeerCertificate& cert, bool clear_tcp_allowed);
 const char* describe(PeerVerdict v);
 
-// Installs the validator; `accepted` are lower-case identities.
+// Installs the validator with the identities allowed to connect (compared
+// case-insensitively, RFC 6733 sec. 4.3.1).
 void install_peer_acl(std::vector<std::string> accepted, bool clear_tcp_allowed);
+// A reload: the identities allowed from the next CER on. A peer already
+// connected stays connected (freeDiameter 1.2.1 has no call to close one).
+void replace_accepted_peers(std::vector<std::string> accepted);
 
 }  // namespace roamkey::diameter

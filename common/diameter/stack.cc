@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
+#include <netdb.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -300,7 +301,9 @@ struct Stack::Registration {
   }
 };
 
-Stack::Stack(StackOptions options) : options_(std::move(options)) {
+Stack::Stack(StackOptions options)
+    : options_(std::move(options)),
+      connect_(std::make_shared<const std::vector<config::PeerConfig>>(options_.diameter.connect)) {
   if (g_instance.exchange(true)) throw std::logic_error("freeDiameter allows one Stack per process");
   // A peer closing its socket must surface as EPIPE on the write, not kill
   // the process (the CLI does not block signals like the daemons do).
@@ -518,11 +521,71 @@ int Stack::wait_for_signal() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   int sig = 0;
   while (sigwait(&set, &sig) != 0) {
   }
   return sig;
 }
+
+std::shared_ptr<const std::vector<config::PeerConfig>> Stack::connect_peers() const { return connect_.load(); }
+
+bool Stack::dials(std::string_view identity) const {
+  const auto peers = connect_.load();
+  return std::any_of(peers->begin(), peers->end(), [&](const config::PeerConfig& p) {
+    return p.identity.size() == identity.size() &&
+           std::equal(p.identity.begin(), p.identity.end(), identity.begin(), [](unsigned char a, unsigned char b) {
+             return std::tolower(a) == std::tolower(b);
+           });
+  });
+}
+
+void Stack::add_connect_peer(const config::PeerConfig& peer) {
+  // What fdd.y does for "ConnectPeer = ID { ConnectTo = ADDR; Port = P;
+  // No_SCTP; [No_TLS;] };" (conf_render.cc renders the same at start-up).
+  peer_info info{};
+  info.config.pic_flags.persist = PI_PRST_ALWAYS;
+  info.config.pic_flags.pro4 = PI_P4_TCP;
+  if (!peer.tls) info.config.pic_flags.sec |= PI_SEC_NONE;
+  info.config.pic_port = peer.port;
+  fd_list_init(&info.pi_endpoints, nullptr);
+  addrinfo hints{};
+  hints.ai_flags = AI_NUMERICHOST;
+  addrinfo* ai = nullptr;
+  if (int rc = getaddrinfo(peer.address.c_str(), nullptr, &hints, &ai); rc != 0)
+    throw std::runtime_error("diameter.connect: " + peer.identity + ": address " + peer.address + ": " +
+                             gai_strerror(rc));
+  const int merged = fd_ep_add_merge(&info.pi_endpoints, ai->ai_addr, ai->ai_addrlen, EP_FL_CONF | EP_ACCEPTALL);
+  freeaddrinfo(ai);
+  const auto free_endpoints = [&info] {
+    while (!FD_IS_LIST_EMPTY(&info.pi_endpoints)) {
+      fd_list* li = info.pi_endpoints.next;
+      fd_list_unlink(li);
+      free(li);
+    }
+  };
+  if (merged != 0) {
+    free_endpoints();
+    throw std::runtime_error("diameter.connect: " + peer.identity + ": cannot use address " + peer.address);
+  }
+  std::string identity = peer.identity;
+  info.pi_diamid = identity.data();
+  // fd_peer_add copies the identity and takes the endpoints.
+  const int rc = fd_peer_add(&info, "reload", nullptr, nullptr);
+  free_endpoints();
+  if (rc == EEXIST) throw std::runtime_error("diameter.connect: " + peer.identity + " is already a peer");
+  if (rc != 0)
+    throw std::runtime_error("diameter.connect: " + peer.identity + ": freeDiameter refused the peer (error " +
+                             std::to_string(rc) + ")");
+  auto next = std::make_shared<std::vector<config::PeerConfig>>(*connect_.load());
+  next->push_back(peer);
+  connect_.store(std::move(next));
+}
+
+void Stack::set_accepted_peers(std::vector<std::string> identities) { replace_accepted_peers(std::move(identities)); }
+
+void Stack::set_diameter_log_level(std::string_view level) { route_core_log(level); }
 
 void Stack::shutdown() {
   if (stopped_) return;

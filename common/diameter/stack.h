@@ -148,8 +148,21 @@ class Stack {
   // Listening with every handler registered, and not shutting down.
   bool serving() const;
 
-  // Blocks until SIGTERM or SIGINT; returns the signal number.
+  // Blocks until SIGTERM, SIGINT, SIGHUP (reload) or SIGUSR1 (reopen the
+  // log file); returns the signal number.
   int wait_for_signal();
+
+  // What a reload may change (docs/operations.md, "Reload"); from any thread.
+  // The peers this node dials: diameter.connect and those a reload added.
+  std::shared_ptr<const std::vector<config::PeerConfig>> connect_peers() const;
+  bool dials(std::string_view identity) const;  // case-insensitive (RFC 6733 sec. 4.3.1)
+  // Dials `peer` from now on, as a ConnectPeer of the configuration would
+  // be (freeDiameter's fd_peer_add). Throws std::runtime_error.
+  void add_connect_peer(const config::PeerConfig& peer);
+  // The identities allowed to connect to us from the next CER on.
+  void set_accepted_peers(std::vector<std::string> identities);
+  // The level of freeDiameter's own messages (log.diameter_level).
+  void set_diameter_log_level(std::string_view level);
   // Disconnects peers (DPR) and stops the core. Idempotent.
   void shutdown();
 
@@ -171,6 +184,7 @@ class Stack {
   std::thread timer_thread_;
   std::atomic<bool> started_{false};
   bool stopped_ = false;
+  std::atomic<std::shared_ptr<const std::vector<config::PeerConfig>>> connect_;
 };
 
 }  // namespace roamkey::diameter

@@ -1,41 +1,80 @@
 #include "log/logging.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <mutex>
+
+#include "log/log_sink.h"
+#include "log/logged_nai.h"
 
 namespace roamkey::log {
 
 namespace {
 
-constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e %n[%P] %^%-5l%$ [%t] %v";
+std::mutex g_mutex;
+std::shared_ptr<LogSink> g_sink;  // guarded by g_mutex
 
-void install(std::shared_ptr<spdlog::sinks::sink> sink, std::string_view program, std::string_view level) {
-  auto logger = std::make_shared<spdlog::logger>(std::string(program), std::move(sink));
-  logger->set_pattern(kPattern);
-  logger->set_level(spdlog::level::from_str(std::string(level)));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(std::move(logger));
+std::shared_ptr<LogSink> sink_for(std::string_view program) {
+  const std::lock_guard lock(g_mutex);
+  if (!g_sink) {
+    g_sink = std::make_shared<LogSink>(std::string(program));
+    auto logger = std::make_shared<spdlog::logger>(std::string(program), g_sink);
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(std::move(logger));
+  }
+  return g_sink;
+}
+
+Layout layout_for(const config::LogConfig& cfg) {
+  if (cfg.format == config::LogFormat::Json) return Layout::Json;
+  return cfg.file.empty() && stderr_is_journal() ? Layout::Journal : Layout::Text;
+}
+
+NaiDisplay display_for(config::LogNai n) {
+  switch (n) {
+    case config::LogNai::Full: return NaiDisplay::Full;
+    case config::LogNai::Realm: return NaiDisplay::Realm;
+    case config::LogNai::Hidden: return NaiDisplay::Hidden;
+  }
+  return NaiDisplay::Full;
 }
 
 }  // namespace
 
 void configure_early(std::string_view program, std::string_view level) {
-  install(std::make_shared<spdlog::sinks::stderr_sink_mt>(), program, level);
+  auto sink = sink_for(program);
+  sink->set_layout(stderr_is_journal() ? Layout::Journal : Layout::Text);
+  spdlog::default_logger_raw()->set_level(spdlog::level::from_str(std::string(level)));
 }
 
 void configure(const config::LogConfig& cfg, std::string_view program) {
-  std::shared_ptr<spdlog::sinks::sink> sink;
-  if (cfg.file.empty()) {
-    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  } else {
+  auto sink = sink_for(program);
+  if (sink->file() != cfg.file) {
     try {
-      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(cfg.file.string(), false);
-    } catch (const spdlog::spdlog_ex& e) {
-      throw config::ConfigError("log.file: cannot open " + cfg.file.string() + ": " + e.what());
+      sink->set_destination(cfg.file);
+    } catch (const std::exception& e) {
+      throw config::ConfigError("log.file: " + std::string(e.what()));
     }
   }
-  install(std::move(sink), program, cfg.level);
+  sink->set_layout(layout_for(cfg));
+  set_nai_display(display_for(cfg.nai));
+  spdlog::default_logger_raw()->set_level(spdlog::level::from_str(cfg.level));
+}
+
+bool reopen() {
+  std::shared_ptr<LogSink> sink;
+  {
+    const std::lock_guard lock(g_mutex);
+    sink = g_sink;
+  }
+  if (!sink) return true;
+  try {
+    sink->reopen();
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("log.file: {}; still writing to the file as it was open", e.what());
+    return false;
+  }
 }
 
 }  // namespace roamkey::log

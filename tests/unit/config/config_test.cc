@@ -568,6 +568,18 @@ TEST_F(ConfigTest, LogRejectsUnknownKeysAndNonMappings) {
   EXPECT_THAT(log_error("log: info\n"), HasSubstr("log: must be a mapping"));
 }
 
+TEST_F(ConfigTest, LogFormatAndNaiDisplay) {
+  const auto defaults = parse_log(document(kMinimal));
+  EXPECT_EQ(defaults.format, LogFormat::Text);
+  EXPECT_EQ(defaults.nai, LogNai::Full);
+  const auto json = parse_log(document("log: {format: JSON, nai: realm}\n"));
+  EXPECT_EQ(json.format, LogFormat::Json);
+  EXPECT_EQ(json.nai, LogNai::Realm);
+  EXPECT_EQ(parse_log(document("log: {nai: hidden}\n")).nai, LogNai::Hidden);
+  EXPECT_THAT(log_error("log: {format: xml}\n"), HasSubstr("log.format: must be text or json"));
+  EXPECT_THAT(log_error("log: {nai: user}\n"), HasSubstr("log.nai: must be full, realm or hidden"));
+}
+
 // --- field helpers ----------------------------------------------------------
 
 class FieldTest : public ConfigTest {

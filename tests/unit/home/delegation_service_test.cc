@@ -225,6 +225,27 @@ TEST_F(DelegationTest, HostThatIsNotAPeerOfThePartnerIs5402) {
   EXPECT_EQ(generation(), 0u);
 }
 
+// A reload (SIGHUP) swaps partners and policy for the next request.
+TEST_F(DelegationTest, ReconfigureAppliesPartnersAndPolicyToTheNextRequest) {
+  expect_app(service_.delegate(dlr(kNai, "aaa.new.example", "new.example")).outcome,
+             ExperimentalCode::RoamingNotAllowed);
+  store_.set_roaming(kNai, RoamingScope::everywhere(), at(2));
+  service_.reconfigure(DelegationPolicy{120, 2},
+                       RoamingPartners({{"visited.example", {kVisitedHost}}, {"new.example", {"aaa.new.example"}}}),
+                       WrapKeys{});
+  EXPECT_TRUE(service_.speaks_for("new.example", "aaa.new.example"));
+  const auto r = service_.delegate(dlr(kNai, "aaa.new.example", "new.example"));
+  ASSERT_TRUE(r.outcome.is_success()) << r.outcome.reason;
+  EXPECT_EQ(r.vector->lifetime, 120u);
+  EXPECT_EQ(r.vector->max_uses, 2u);
+  EXPECT_EQ(service_.policy_for("new.example").tsk_lifetime, 120u);
+
+  // A partner dropped from the configuration is refused from then on.
+  service_.reconfigure(DelegationPolicy{600, 5}, RoamingPartners(std::vector<RoamingPartner>{{"new.example", {"aaa.new.example"}}}), WrapKeys{});
+  EXPECT_FALSE(service_.speaks_for("visited.example", kVisitedHost));
+  expect_app(service_.delegate(dlr()).outcome, ExperimentalCode::RoamingNotAllowed);
+}
+
 TEST_F(DelegationTest, PeerAndRealmCompareWithoutCase) {
   const auto r = service_.delegate(dlr(kNai, "AAA.Visited.Example", "VISITED.EXAMPLE"));
   EXPECT_TRUE(r.outcome.is_success()) << r.outcome.reason;

@@ -176,5 +176,24 @@ TEST_F(KekRingSpecVector, SpecWrappedTskUnderAnotherKekFails) {
   EXPECT_FALSE(ring.unwrap("home.example", "spec", output("WRAPPED_TSK")).tsk.has_value());
 }
 
+TEST(KekRing, ReplaceSwapsTheWholeSet) {
+  KekRing ring({realm("home.example", {kek("2026-a", 0x11)})});
+  const Bytes old_wrapped = crypto::aes_key_wrap(filled(0x11), kTsk);
+  const Bytes new_wrapped = crypto::aes_key_wrap(filled(0x22), kTsk);
+  ASSERT_TRUE(ring.unwrap("home.example", "2026-a", old_wrapped).tsk);
+
+  // A reload that rolls the KEK over: the new one opens, the retired one no longer does.
+  ring.replace({realm("home.example", {kek("2026-b", 0x22)})});
+  EXPECT_EQ(ring.size(), 1u);
+  EXPECT_TRUE(ring.unwrap("home.example", "2026-b", new_wrapped).tsk);
+  const auto retired = ring.unwrap("home.example", "2026-a", old_wrapped);
+  EXPECT_FALSE(retired.tsk);
+  EXPECT_FALSE(retired.failure.empty());
+
+  ring.replace({});
+  EXPECT_EQ(ring.size(), 0u);
+  EXPECT_FALSE(ring.unwrap("home.example", "2026-b", new_wrapped).tsk);
+}
+
 }  // namespace
 }  // namespace roamkey::visited
