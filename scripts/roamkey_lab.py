@@ -118,6 +118,10 @@ PROGRAMS = {"home": "home-aaa", "visited": "visited-aaa", "client": "aaa-client"
 
 def binary(kind: str, build: Optional[Path] = None) -> Path:
     name = PROGRAMS[kind]
+    # ROAMKEY_BIN_DIR: installed programs (the package's /usr/bin, the image's)
+    # instead of a build tree's.
+    if os.environ.get("ROAMKEY_BIN_DIR"):
+        return Path(os.environ["ROAMKEY_BIN_DIR"]) / name
     return (build or build_dir()) / name / name
 
 
