@@ -33,8 +33,8 @@ std::string bench_nai(const std::string& pattern, std::uint64_t index);
 // Lines for `home-aaa subscriber import` (subscriber_import.h, CSV form):
 // nai,k_hex,roaming for mobiles first .. first+count-1. `roaming` is "*" or
 // realms joined by ';'.
-void write_provision_file(std::ostream& out, const std::string& nai_pattern, crypto::ByteView seed,
-                          std::uint64_t first, std::uint64_t count, const std::string& roaming);
+void write_provision_file(std::ostream& out, const std::string& nai_pattern, crypto::ByteView seed, std::uint64_t first,
+                          std::uint64_t count, const std::string& roaming);
 
 // Nearest-rank percentile (p in [0, 100]) of sorted samples; 0 when empty.
 std::int64_t percentile(const std::vector<std::int64_t>& sorted, double p);
@@ -59,7 +59,7 @@ struct BenchOptions {
   std::optional<std::chrono::milliseconds> duration;
   std::optional<std::uint64_t> requests;
   BenchMode mode = BenchMode::Local;
-  double new_fraction = 0.1;  // mix: share of measured authentications by never-seen mobiles
+  double new_fraction = 0.1;       // mix: share of measured authentications by never-seen mobiles
   std::uint64_t warm_mobiles = 0;  // mix: size of the warmed pool (0 = half the mobiles)
   std::string destination_realm;
   std::chrono::milliseconds round_timeout{10'000};

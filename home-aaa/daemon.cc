@@ -51,23 +51,25 @@ void log_outbox_event(const OutboxEvent& e) {
   const bool push = e.kind == Kind::PushSent || e.kind == Kind::PushAcknowledged || e.kind == Kind::PushGone ||
                     e.kind == Kind::PushRetry || e.kind == Kind::PushFailed || e.kind == Kind::PushDropped;
   const bool delivered = e.kind == Kind::RevocationDelivered || e.kind == Kind::PushAcknowledged;
-  const log::EventScope event{
-      {e.kind == Kind::StoreFailure ? "outbox" : push ? "KPR" : "DRR", e.visited_host, delivered ? 2001u : 0u, e.nai}};
+  const log::EventScope event{{e.kind == Kind::StoreFailure ? "outbox"
+                               : push                       ? "KPR"
+                                                            : "DRR",
+                               e.visited_host, delivered ? 2001u : 0u, e.nai}};
   switch (e.kind) {
     case Kind::RevocationSent:
-      spdlog::info("DRR #{} nai={} to {} cause={} generation<={}: sending (attempt {})", e.id, log::nai(e.nai), e.visited_host,
-                   to_string(e.cause), e.generation, e.attempts + 1);
+      spdlog::info("DRR #{} nai={} to {} cause={} generation<={}: sending (attempt {})", e.id, log::nai(e.nai),
+                   e.visited_host, to_string(e.cause), e.generation, e.attempts + 1);
       break;
     case Kind::RevocationDelivered:
       spdlog::info("DRR #{} nai={} to {}: delivered (2001)", e.id, log::nai(e.nai), e.visited_host);
       break;
     case Kind::RevocationRetry:
-      spdlog::warn("DRR #{} nai={} to {}: {}; attempt {} failed, next in {}", e.id, log::nai(e.nai), e.visited_host, e.detail,
-                   e.attempts, next());
+      spdlog::warn("DRR #{} nai={} to {}: {}; attempt {} failed, next in {}", e.id, log::nai(e.nai), e.visited_host,
+                   e.detail, e.attempts, next());
       break;
     case Kind::RevocationAbandoned:
-      spdlog::error("DRR #{} nai={} to {}: abandoned after {} attempt(s): {}", e.id, log::nai(e.nai), e.visited_host, e.attempts,
-                    e.detail);
+      spdlog::error("DRR #{} nai={} to {}: abandoned after {} attempt(s): {}", e.id, log::nai(e.nai), e.visited_host,
+                    e.attempts, e.detail);
       break;
     case Kind::PushSent:
       spdlog::info("KPR #{} nai={} to {} generation={}: sending (attempt {})", e.id, log::nai(e.nai), e.visited_host,
@@ -78,22 +80,24 @@ void log_outbox_event(const OutboxEvent& e) {
                    e.visited_host, e.generation);
       break;
     case Kind::PushGone:
-      spdlog::warn("KPR #{} nai={} to {} generation={}: {}; {}", e.id, log::nai(e.nai), e.visited_host, e.generation, e.detail,
-                   e.delegation_ended ? "delegation ended" : "delegation changed since, kept");
+      spdlog::warn("KPR #{} nai={} to {} generation={}: {}; {}", e.id, log::nai(e.nai), e.visited_host, e.generation,
+                   e.detail, e.delegation_ended ? "delegation ended" : "delegation changed since, kept");
       break;
     case Kind::PushRetry:
-      spdlog::warn("KPR #{} nai={} to {} generation={}: {}; attempt {} failed, next in {}", e.id, log::nai(e.nai), e.visited_host,
-                   e.generation, e.detail, e.attempts, next());
+      spdlog::warn("KPR #{} nai={} to {} generation={}: {}; attempt {} failed, next in {}", e.id, log::nai(e.nai),
+                   e.visited_host, e.generation, e.detail, e.attempts, next());
       break;
     case Kind::PushFailed:
-      spdlog::error("KPR #{} nai={} to {} generation={}: refused: {}", e.id, log::nai(e.nai), e.visited_host, e.generation,
-                    e.detail);
+      spdlog::error("KPR #{} nai={} to {} generation={}: refused: {}", e.id, log::nai(e.nai), e.visited_host,
+                    e.generation, e.detail);
       break;
     case Kind::PushDropped:
-      spdlog::warn("KPR #{} nai={} to {} generation={}: dropped: {}", e.id, log::nai(e.nai), e.visited_host, e.generation,
-                   e.detail);
+      spdlog::warn("KPR #{} nai={} to {} generation={}: dropped: {}", e.id, log::nai(e.nai), e.visited_host,
+                   e.generation, e.detail);
       break;
-    case Kind::StoreFailure: spdlog::error("#{} nai={} to {}: {}", e.id, log::nai(e.nai), e.visited_host, e.detail); break;
+    case Kind::StoreFailure:
+      spdlog::error("#{} nai={} to {}: {}", e.id, log::nai(e.nai), e.visited_host, e.detail);
+      break;
   }
 }
 
@@ -360,7 +364,7 @@ int run_daemon(const std::string& config_path) {
 
     // (`service` here is the DelegationService.)
     const int sig = roamkey::service::serve_signals(stack, notifier, reloads,
-                                           [&] { return reload(config_path, running, stack, service); });
+                                                    [&] { return reload(config_path, running, stack, service); });
     spdlog::info("{} received, disconnecting peers", strsignal(sig));
     notifier.stopping("answering queued DLRs, disconnecting peers");
     admin.stop();

@@ -26,11 +26,11 @@ void log_outcome(const char* what, const std::string& nai, const diameter::Messa
   const std::string host = m.origin_host();
   const log::EventScope event{{what, host, o.code, nai}};
   if (o.is_success()) {
-    spdlog::debug("{} nai={} from={} realm={}: 2001 generation={}", what, log::nai(nai), m.origin_host(), m.origin_realm(),
-                  generation);
+    spdlog::debug("{} nai={} from={} realm={}: 2001 generation={}", what, log::nai(nai), m.origin_host(),
+                  m.origin_realm(), generation);
   } else {
-    spdlog::warn("{} nai={} from={} realm={}: {} {} ({})", what, log::nai(nai), m.origin_host(), m.origin_realm(), o.code,
-                 diameter::result_code_name(o.code, o.experimental), o.reason);
+    spdlog::warn("{} nai={} from={} realm={}: {} {} ({})", what, log::nai(nai), m.origin_host(), m.origin_realm(),
+                 o.code, diameter::result_code_name(o.code, o.experimental), o.reason);
   }
 }
 
@@ -97,8 +97,9 @@ void DelegationPath::on_delegation(PendingRequest request) const {
     const auto& dlr = pending->request();
     log_outcome("DLR", nai, dlr, result.outcome, result.vector ? result.vector->generation : 0);
     if (result.revoked) {
-      spdlog::info("DLR nai={}: delegation to {} ({}) revoked (NEW_DELEGATION): DRR queued to {} host(s)", log::nai(nai),
-                   result.revoked->visited_realm, result.revoked->visited_host, result.revocations_queued);
+      spdlog::info("DLR nai={}: delegation to {} ({}) revoked (NEW_DELEGATION): DRR queued to {} host(s)",
+                   log::nai(nai), result.revoked->visited_realm, result.revoked->visited_host,
+                   result.revocations_queued);
     }
     try {
       pending->answer(result.outcome, [&](auto& a) {

@@ -28,7 +28,9 @@ Outcome internal_failure(const std::exception& e) {
 
 }  // namespace
 
-Timestamp system_now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
+Timestamp system_now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
 
 std::string_view to_string(RotationStatus s) {
   switch (s) {
@@ -100,7 +102,8 @@ std::optional<Outcome> DelegationService::check_partner(const Settings& settings
 
 DelegationResult DelegationService::delegate(const DelegationRequest& r) const {
   const auto settings = settings_.load();  // one configuration for the whole request
-  if (auto refused = check_partner(*settings, r.origin_realm, r.origin_host)) return {std::move(*refused), std::nullopt};
+  if (auto refused = check_partner(*settings, r.origin_realm, r.origin_host))
+    return {std::move(*refused), std::nullopt};
   try {
     auto found = store_.get_with_key(r.nai);
     if (!found) return {Outcome::app(ExperimentalCode::UserUnknown, "no subscriber " + r.nai), std::nullopt};
@@ -119,9 +122,8 @@ DelegationResult DelegationService::delegate(const DelegationRequest& r) const {
     if (!issued)  // removed between the two calls
       return {Outcome::app(ExperimentalCode::UserUnknown, "no subscriber " + r.nai), std::nullopt};
 
-    DelegationResult result{Outcome::ok(),
-                            make_vector(*settings, found->k, std::move(rand), r.origin_realm, issued->generation,
-                                        policy.tsk_lifetime, policy.tsk_max_uses)};
+    DelegationResult result{Outcome::ok(), make_vector(*settings, found->k, std::move(rand), r.origin_realm,
+                                                       issued->generation, policy.tsk_lifetime, policy.tsk_max_uses)};
     result.revoked = std::move(issued->revoked);
     result.revocations_queued = issued->revocations_queued;
     return result;
@@ -137,7 +139,8 @@ HomeAuthResult DelegationService::authenticate_home(const HomeAuthRequest& r) co
     return {Outcome::base(ResultCode::InvalidAvpValue, "Host-Challenge must be 16 bytes"), std::nullopt};
   if (r.mn_auth.size() != kMnAuthLength)
     return {Outcome::base(ResultCode::InvalidAvpValue, "MN-Auth-Data must be 32 bytes"), std::nullopt};
-  if (auto refused = check_partner(*settings_.load(), r.origin_realm, r.origin_host)) return {std::move(*refused), std::nullopt};
+  if (auto refused = check_partner(*settings_.load(), r.origin_realm, r.origin_host))
+    return {std::move(*refused), std::nullopt};
   try {
     auto found = store_.get_with_key(r.nai);
     if (!found) return {Outcome::app(ExperimentalCode::UserUnknown, "no subscriber " + r.nai), std::nullopt};
@@ -147,8 +150,8 @@ HomeAuthResult DelegationService::authenticate_home(const HomeAuthRequest& r) co
     const auto generation = std::to_string(r.generation);
     const auto issued = store_.find_issued(r.nai, r.generation);
     if (!issued)
-      return {Outcome::app(ExperimentalCode::UnknownKeyGeneration, "generation " + generation + " of " + r.nai +
-                                                                       " was never issued"),
+      return {Outcome::app(ExperimentalCode::UnknownKeyGeneration,
+                           "generation " + generation + " of " + r.nai + " was never issued"),
               std::nullopt};
     if (!same_realm(issued->visited_realm, r.origin_realm))
       return {Outcome::app(ExperimentalCode::UnknownKeyGeneration,
@@ -181,9 +184,9 @@ KeyUpdateResult DelegationService::report_key_update(const KeyUpdateRequest& r) 
       case KeyUpdateRecording::UnknownSubscriber:
         return {Outcome::app(ExperimentalCode::UserUnknown, "no subscriber " + r.nai)};
       case KeyUpdateRecording::UnknownGeneration:
-        return {Outcome::app(ExperimentalCode::UnknownKeyGeneration,
-                             "generation " + generation + " of " + r.nai + " was not issued to " +
-                                 lower_ascii(r.origin_realm))};
+        return {Outcome::app(
+            ExperimentalCode::UnknownKeyGeneration,
+            "generation " + generation + " of " + r.nai + " was not issued to " + lower_ascii(r.origin_realm))};
       case KeyUpdateRecording::Recorded: return {Outcome::ok(), false};
       case KeyUpdateRecording::Repeated: return {Outcome::ok(), true};
     }
@@ -210,9 +213,9 @@ RotationResult DelegationService::rotate(std::string_view nai) const {
     // The visited host dropped the vector at its lifetime's end: it would
     // answer the KPR 5401.
     if (d->expires_at <= now)
-      return refuse(RotationStatus::NoActiveDelegation,
-                    "the delegation to " + d->visited_host + " expired (its generation " +
-                        std::to_string(d->generation) + " reached its lifetime)");
+      return refuse(RotationStatus::NoActiveDelegation, "the delegation to " + d->visited_host +
+                                                            " expired (its generation " +
+                                                            std::to_string(d->generation) + " reached its lifetime)");
     if (sub->status == SubscriberStatus::Barred) return refuse(RotationStatus::NotAllowed, "subscriber is barred");
     const auto settings = settings_.load();
     if (!settings->partners.is_partner(d->visited_realm))
@@ -222,8 +225,7 @@ RotationResult DelegationService::rotate(std::string_view nai) const {
 
     const auto& policy = settings->policy_for(d->visited_realm);
     const auto rand = crypto::random_bytes(random_, kRandLength);
-    auto push = delegations_.issue_rotation(
-        {nai, d->generation, rand, policy.tsk_lifetime, policy.tsk_max_uses, now});
+    auto push = delegations_.issue_rotation({nai, d->generation, rand, policy.tsk_lifetime, policy.tsk_max_uses, now});
     if (!push) return refuse(RotationStatus::Changed, "the delegation changed meanwhile; nothing issued");
     out.status = RotationStatus::Rotated;
     out.detail = "generation " + std::to_string(push->generation) + " queued for " + push->visited_host;
@@ -241,8 +243,8 @@ std::vector<RotationResult> DelegationService::rotate_due(std::size_t limit) con
   for (const auto& partner : settings->partners.all()) {
     const auto& policy = settings->policy_for(partner.realm);
     if (policy.rotation_interval == 0) continue;
-    const auto due = delegations_.due_for_rotation(partner.realm, now - std::chrono::seconds(policy.rotation_interval),
-                                                   now, limit);
+    const auto due =
+        delegations_.due_for_rotation(partner.realm, now - std::chrono::seconds(policy.rotation_interval), now, limit);
     for (const auto& d : due) out.push_back(rotate(d.nai));
   }
   return out;

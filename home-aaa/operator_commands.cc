@@ -45,9 +45,13 @@ nlohmann::json optional_time(const std::optional<Timestamp>& t) {
   return t ? nlohmann::json(iso8601(*t)) : nlohmann::json(nullptr);
 }
 
-std::string text_time(const std::optional<Timestamp>& t) { return t ? iso8601(*t) : "-"; }
+std::string text_time(const std::optional<Timestamp>& t) {
+  return t ? iso8601(*t) : "-";
+}
 
-std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string or_dash(const std::string& s) {
+  return s.empty() ? "-" : s;
+}
 
 nlohmann::json to_json(const Subscriber& s) {
   return {{"nai", s.nai},
@@ -148,12 +152,13 @@ std::string mobile_text(const Subscriber& s) {
 }
 
 nlohmann::json to_json(const VectorRecord& v) {
-  return {{"generation", v.generation},   {"rand", crypto::to_hex(v.rand)},
-          {"visited_realm", v.visited_realm}, {"visited_host", v.visited_host},
-          {"issued_at", iso8601(v.issued_at)}, {"expires_at", iso8601(v.expires_at)}};
+  return {{"generation", v.generation},     {"rand", crypto::to_hex(v.rand)},    {"visited_realm", v.visited_realm},
+          {"visited_host", v.visited_host}, {"issued_at", iso8601(v.issued_at)}, {"expires_at", iso8601(v.expires_at)}};
 }
 
-[[noreturn]] void no_such_subscriber(const std::string& nai) { throw std::runtime_error("no such subscriber: " + nai); }
+[[noreturn]] void no_such_subscriber(const std::string& nai) {
+  throw std::runtime_error("no such subscriber: " + nai);
+}
 
 void warn_about_realms(const Context& c, const RoamingScope& roaming) {
   if (!c.partners) return;
@@ -193,8 +198,7 @@ void import_subscribers(const Context& c, const std::string& file) {
       c.err << name << ":" << parsed.problems[i].line << ": " << parsed.problems[i].message << "\n";
     if (parsed.problems.size() > kMaxProblemsShown)
       c.err << name << ": and " << parsed.problems.size() - kMaxProblemsShown << " more problems\n";
-    throw std::runtime_error(name + ": " + std::to_string(parsed.problems.size()) +
-                             " bad line(s); nothing imported");
+    throw std::runtime_error(name + ": " + std::to_string(parsed.problems.size()) + " bad line(s); nothing imported");
   }
   std::vector<NewSubscriber> batch;
   batch.reserve(parsed.entries.size());
@@ -220,8 +224,8 @@ void list_subscribers(const Context& c, bool json) {
       if (json)
         c.out << to_json(s).dump() << "\n";
       else
-        c.out << s.nai << "\t" << to_string(s.status) << "\t" << s.last_generation << "\t" << s.vectors_issued
-              << "\t" << roaming_text(s.roaming) << "\n";
+        c.out << s.nai << "\t" << to_string(s.status) << "\t" << s.last_generation << "\t" << s.vectors_issued << "\t"
+              << roaming_text(s.roaming) << "\n";
     }
     if (!page.next) break;
     cursor = std::move(*page.next);
@@ -327,15 +331,15 @@ void list_delegations(const Context& c, const std::string& nai, bool json) {
         << "mobile holds:      " << mobile_text(*s) << "\n";
   c.out << "GENERATION\tRAND\tVISITED_REALM\tVISITED_HOST\tISSUED\tEXPIRES\n";
   for (const auto& v : vectors)
-    c.out << v.generation << "\t" << crypto::to_hex(v.rand) << "\t" << v.visited_realm << "\t" << v.visited_host
-          << "\t" << iso8601(v.issued_at) << "\t" << iso8601(v.expires_at) << "\n";
+    c.out << v.generation << "\t" << crypto::to_hex(v.rand) << "\t" << v.visited_realm << "\t" << v.visited_host << "\t"
+          << iso8601(v.issued_at) << "\t" << iso8601(v.expires_at) << "\n";
   if (!revocations.empty()) {
     c.out << "revocations (DRR):\nID\tSTATE\tVISITED_HOST\tCAUSE\tGENERATION\tATTEMPTS\tNEXT_ATTEMPT\tLAST_ERROR\n";
     for (const auto& r : revocations)
       c.out << r.id << "\t" << to_string(r.state) << "\t" << r.visited_host << "\t" << to_string(r.cause) << "\t"
-            << (r.generation ? "<=" + std::to_string(*r.generation) : std::string("all")) << "\t" << r.attempts
-            << "\t" << (r.state == RevocationState::Pending ? iso8601(r.next_attempt_at) : "-") << "\t"
-            << or_dash(r.last_error) << "\n";
+            << (r.generation ? "<=" + std::to_string(*r.generation) : std::string("all")) << "\t" << r.attempts << "\t"
+            << (r.state == RevocationState::Pending ? iso8601(r.next_attempt_at) : "-") << "\t" << or_dash(r.last_error)
+            << "\n";
   }
   if (!pushes.empty()) {
     c.out << "key pushes (KPR):\nID\tSTATE\tGENERATION\tVISITED_HOST\tATTEMPTS\tNEXT_ATTEMPT\tLAST_ERROR\n";
@@ -425,8 +429,8 @@ void store_info(const Context& c, bool json) {
                             {"k_sealed", stats.sealed},
                             {"master_key_bound", stats.master_key_check},
                             {"plain_k_refused", stats.plain_refused},
-                            {"master_key_file", matches ? nlohmann::json(c.master_key_file.string())
-                                                        : nlohmann::json(nullptr)}}
+                            {"master_key_file",
+                             matches ? nlohmann::json(c.master_key_file.string()) : nlohmann::json(nullptr)}}
                  .dump(2)
           << "\n";
     return;
@@ -436,9 +440,9 @@ void store_info(const Context& c, bool json) {
         << "K sealed:       " << stats.sealed << "\n"
         << "K in clear:     " << stats.plain << "\n"
         << "master key:     "
-        << (stats.master_key_check ? (matches ? c.master_key_file.string() + " (matches)"
-                                              : std::string("bound to one (not given)"))
-                                   : std::string("none"))
+        << (stats.master_key_check
+                ? (matches ? c.master_key_file.string() + " (matches)" : std::string("bound to one (not given)"))
+                : std::string("none"))
         << "\n";
 }
 

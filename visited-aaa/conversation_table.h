@@ -53,8 +53,8 @@ class ConversationSlot {
  public:
   virtual ~ConversationSlot() = default;
 
-  std::mutex turn;                  // held while one thread processes the conversation
-  std::atomic<bool> closed{false};  // erased or swept: with() must not run on it any more
+  std::mutex turn;                                 // held while one thread processes the conversation
+  std::atomic<bool> closed{false};                 // erased or swept: with() must not run on it any more
   std::chrono::steady_clock::time_point deadline;  // guarded by ConversationIndex's mutex
 };
 

@@ -110,8 +110,8 @@ void EapTskServer::handle(EapRequest request, ReplyFn reply) {
     if (!c.nai.empty() && revoked_since(c.nai, c.vector_at)) {
       count_rejection(c, static_cast<std::size_t>(RejectReason::kRevoked));
       const log::EventScope event{{"DER", c.client, kRejected, c.nai}};
-      spdlog::warn("rejected nai={} client={}: the home revoked the delegation during the conversation", log::nai(c.nai),
-                   c.client);
+      spdlog::warn("rejected nai={} client={}: the home revoked the delegation during the conversation",
+                   log::nai(c.nai), c.client);
       finish(request.session_id, c,
              {EapReply::Kind::Reject, failure_packet(c, "delegation revoked"), {}, {}, 0, c.nai, "delegation revoked"});
       return;
@@ -154,8 +154,9 @@ void EapTskServer::act(const std::string& session_id, Conversation& c, Action ac
                    // flushed write per authentication (issue 4); Housekeeping
                    // logs a summary every minute instead. Failures stay warn.
                    const log::EventScope event{{"DER", c.client, kAccepted, c.nai}};
-                   spdlog::debug("authenticated nai={} client={} generation={} vector={} home_auth={}", log::nai(c.nai), c.client,
-                                 s.generation, c.from_home ? "home" : "cache", s.home_authenticated ? "yes" : "no");
+                   spdlog::debug("authenticated nai={} client={} generation={} vector={} home_auth={}", log::nai(c.nai),
+                                 c.client, s.generation, c.from_home ? "home" : "cache",
+                                 s.home_authenticated ? "yes" : "no");
                    const auto left = std::chrono::duration_cast<std::chrono::seconds>(c.tsk_expires - now).count();
                    EapReply r{EapReply::Kind::Accept,
                               std::move(s.packet),
@@ -261,7 +262,8 @@ void EapTskServer::settle_update(Conversation& c, eaptsk::UpdateResult result,
     cache_.promote_pending(c.nai, *generation, now_());
   else
     cache_.drop_pending(c.nai, *generation);
-  spdlog::info("key update nai={} generation={}: {}", log::nai(c.nai), *generation, updated ? "UPDATED" : "REJECTED_BY_MN");
+  spdlog::info("key update nai={} generation={}: {}", log::nai(c.nai), *generation,
+               updated ? "UPDATED" : "REJECTED_BY_MN");
   if (updates_ != nullptr)
     updates_->report(c.nai, c.home_realm, *generation,
                      updated ? KeyUpdateStatus::Updated : KeyUpdateStatus::RejectedByMn);

@@ -77,8 +77,8 @@ void HomeRequestPath::on_key_push(diameter::PendingRequest request) {
   }
   const log::EventScope event{{"KPR", peer, outcome.code, nai}};
   if (outcome.is_success())
-    spdlog::info("KPR nai={} generation={} from realm {}: pending until the next authentication", log::nai(nai), generation,
-                 realm);
+    spdlog::info("KPR nai={} generation={} from realm {}: pending until the next authentication", log::nai(nai),
+                 generation, realm);
   else
     spdlog::warn("KPR nai={} generation={} from realm {}: {} ({})", log::nai(nai), generation, realm, outcome.code,
                  outcome.reason);
@@ -107,8 +107,8 @@ void HomeRequestPath::on_revoke(diameter::PendingRequest request) {
   server_.revoke(nai);
   const std::string peer = m.origin_host();
   const log::EventScope event{{"DRR", peer, static_cast<std::uint32_t>(ResultCode::Success), nai}};
-  spdlog::warn("DRR nai={} from realm {} cause={} generation={}: {} vector; conversations in progress fail", log::nai(nai), realm,
-               cause, generation ? std::to_string(*generation) : std::string("all"),
+  spdlog::warn("DRR nai={} from realm {} cause={} generation={}: {} vector; conversations in progress fail",
+               log::nai(nai), realm, cause, generation ? std::to_string(*generation) : std::string("all"),
                dropped ? "dropped the" : "held no");
   request.answer(Outcome::ok(), [&](auto& a) { app.answer_header(a); });
 }

@@ -14,7 +14,9 @@ std::shared_ptr<const KekRing::Map> KekRing::build(const std::vector<HomeRealmCo
 
 KekRing::KekRing(const std::vector<HomeRealmConfig>& realms) : keks_(build(realms)) {}
 
-void KekRing::replace(const std::vector<HomeRealmConfig>& realms) { keks_.store(build(realms)); }
+void KekRing::replace(const std::vector<HomeRealmConfig>& realms) {
+  keks_.store(build(realms));
+}
 
 KekRing::Unwrapped KekRing::unwrap(std::string_view home_realm, std::string_view kek_id,
                                    crypto::ByteView wrapped) const {

@@ -77,12 +77,14 @@ void KeyUpdateReporter::send(const KeyUpdateReport& r) {
       const bool permanent = a.status == diameter::AnswerStatus::Answered && a.result.code >= 5000;
       if (a.is_success() || permanent) {
         if (permanent)
-          spdlog::error("home refused the KUR for nai={} generation={}: {}", log::nai(r.nai), r.generation, a.describe());
+          spdlog::error("home refused the KUR for nai={} generation={}: {}", log::nai(r.nai), r.generation,
+                        a.describe());
         outbox_.acknowledge(r.id);
         return;
       }
       retries_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("KUR for nai={} generation={} not delivered ({}); retrying", log::nai(r.nai), r.generation, a.describe());
+      spdlog::warn("KUR for nai={} generation={} not delivered ({}); retrying", log::nai(r.nai), r.generation,
+                   a.describe());
       outbox_.record_attempt(r.id, a.describe());
     } catch (const std::exception& e) {
       spdlog::error("key update report {}: {}", r.id, e.what());

@@ -102,8 +102,8 @@ std::vector<std::string> kek_names(const std::vector<HomeRealmConfig>& realms) {
 // cache's bound, the home realms' KEKs and new home peers are applied; the
 // rest is named as waiting for a restart. Nothing is applied unless the
 // whole file is valid.
-service::ReloadReport reload(const std::string& config_path, Running& running, diameter::Stack& stack,
-                             TskCache& cache, KekRing& keks) {
+service::ReloadReport reload(const std::string& config_path, Running& running, diameter::Stack& stack, TskCache& cache,
+                             KekRing& keks) {
   service::ReloadReport report;
   config::CheckReport check;
   std::optional<config::Document> doc;
@@ -120,7 +120,8 @@ service::ReloadReport reload(const std::string& config_path, Running& running, d
   const auto diameter = config::parse_diameter(*doc, config::default_dictionary());
 
   service::compare_admin(running.visited.admin, next->admin, report);
-  if (next->state.path != running.visited.state.path) report.restart_needed.push_back("state.path changed: takes effect at the next start");
+  if (next->state.path != running.visited.state.path)
+    report.restart_needed.push_back("state.path changed: takes effect at the next start");
   if (next->eap.max_conversations != running.visited.eap.max_conversations ||
       next->eap.conversation_timeout != running.visited.eap.conversation_timeout ||
       next->eap.home_timeout != running.visited.eap.home_timeout)
@@ -229,9 +230,8 @@ int run(const std::string& config_path) {
     notifier.start_watchdog(stack.timers());
     notifier.ready("serving");
 
-    const int sig = service::serve_signals(stack, notifier, reloads, [&] {
-      return reload(config_path, running, stack, cache, keks);
-    });
+    const int sig = service::serve_signals(stack, notifier, reloads,
+                                           [&] { return reload(config_path, running, stack, cache, keks); });
     spdlog::info("{} received, disconnecting peers", strsignal(sig));
     notifier.stopping("disconnecting peers");
     admin.stop();
@@ -275,8 +275,9 @@ int main(int argc, char** argv) {
   std::string config_path;
   app.add_option("-c,--config", config_path, "configuration file (YAML)");
   auto* run = app.add_subcommand(
-      "run", "run the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reloads the configuration, SIGUSR1 "
-             "reopens the log file");
+      "run",
+      "run the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reloads the configuration, SIGUSR1 "
+      "reopens the log file");
   run->add_option("-c,--config", config_path, "configuration file (YAML)");
   auto* check =
       app.add_subcommand("check-config",

@@ -54,8 +54,7 @@ class DelegationApp {
   diameter::CommandDef dlr, kpr, kur, har, drr;
   diameter::AvpDef auth_application_id, auth_session_state, destination_realm, destination_host, user_name;
   diameter::AvpDef tsk_vector, tsk_rand, tsk_key, wrapped_tsk_key, key_wrap_key_id, key_generation, tsk_lifetime,
-      tsk_max_uses, kdf_algorithm, host_challenge, mn_auth_data, home_auth_data, key_update_status,
-      revocation_cause;
+      tsk_max_uses, kdf_algorithm, host_challenge, mn_auth_data, home_auth_data, key_update_status, revocation_cause;
 
   // A request with the AVPs every command carries (sec. 3): Session-Id,
   // Auth-Application-Id, Auth-Session-State = NO_STATE_MAINTAINED,

@@ -22,13 +22,13 @@ class DiameterEapApp {
 
   std::uint32_t application_id = 0;
   diameter::CommandDef der;
-  diameter::AvpDef auth_application_id, auth_request_type, destination_realm, destination_host, user_name,
-      eap_payload, eap_master_session_key, eap_key_name, session_timeout;
+  diameter::AvpDef auth_application_id, auth_request_type, destination_realm, destination_host, user_name, eap_payload,
+      eap_master_session_key, eap_key_name, session_timeout;
 
   // DER (RFC 4072 sec. 3.1) on an existing conversation (Session-Id stable
   // for the whole conversation, protocol.md sec. 4).
-  diameter::Message request(std::string_view session_id, std::string_view destination_realm,
-                            std::string_view user_name, crypto::ByteView eap_payload, bool with_payload = true) const;
+  diameter::Message request(std::string_view session_id, std::string_view destination_realm, std::string_view user_name,
+                            crypto::ByteView eap_payload, bool with_payload = true) const;
   // Auth-Application-Id and Auth-Request-Type every DEA carries (RFC 4072 sec. 3.2).
   void answer_header(diameter::AvpSink& avps) const;
 

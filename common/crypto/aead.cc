@@ -74,7 +74,8 @@ std::optional<SecretBytes> aead_open(ByteView key32, ByteView sealed, ByteView a
   SecretBytes buffer(ciphertext.size() + 16);
   int written = 0;
   if (!ciphertext.empty()) {
-    if (EVP_DecryptUpdate(ctx.get(), buffer.data(), &len, ciphertext.data(), static_cast<int>(ciphertext.size())) != 1) {
+    if (EVP_DecryptUpdate(ctx.get(), buffer.data(), &len, ciphertext.data(), static_cast<int>(ciphertext.size())) !=
+        1) {
       return std::nullopt;
     }
     written = len;

@@ -55,10 +55,9 @@ SecretBytes kdf(ByteView key, std::string_view label, std::initializer_list<Byte
 SecretBytes derive_tsk(ByteView k, ByteView rand, std::string_view visited_realm, std::uint32_t generation) {
   require_challenge(rand, "RAND");
   const std::string realm = lower_realm(visited_realm);
-  const std::array<std::uint8_t, 4> gen{static_cast<std::uint8_t>(generation >> 24),
-                                        static_cast<std::uint8_t>(generation >> 16),
-                                        static_cast<std::uint8_t>(generation >> 8),
-                                        static_cast<std::uint8_t>(generation)};
+  const std::array<std::uint8_t, 4> gen{
+      static_cast<std::uint8_t>(generation >> 24), static_cast<std::uint8_t>(generation >> 16),
+      static_cast<std::uint8_t>(generation >> 8), static_cast<std::uint8_t>(generation)};
   return kdf(k, "RoamKey TSK", {rand, as_bytes(realm), gen});
 }
 

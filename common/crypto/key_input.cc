@@ -7,8 +7,6 @@
 #include <memory>
 #include <stdexcept>
 
-
-
 namespace roamkey::crypto {
 
 namespace {
@@ -18,9 +16,13 @@ namespace {
 constexpr std::size_t kMaxKeyFile = 1024;
 constexpr std::size_t kKeyLength = 32;  // K, protocol.md sec. 1
 
-bool hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool hex_digit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
-bool space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 struct CloseFile {
   void operator()(std::FILE* f) const noexcept { std::fclose(f); }

@@ -11,7 +11,7 @@ namespace roamkey::crypto {
 namespace {
 
 constexpr std::size_t kKekSize = 32;
-constexpr std::size_t kSemiblock = 8;  // RFC 3394 section 2: 64-bit blocks
+constexpr std::size_t kSemiblock = 8;      // RFC 3394 section 2: 64-bit blocks
 constexpr std::size_t kMaxKeySize = 4096;  // far above any key, keeps int casts safe
 
 detail::EvpCipherCtx wrap_ctx(ByteView kek, bool encrypt) {

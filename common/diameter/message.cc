@@ -11,7 +11,9 @@ namespace roamkey::diameter {
 
 namespace {
 
-dictionary* dict() { return fd_g_config->cnf_dict; }
+dictionary* dict() {
+  return fd_g_config->cnf_dict;
+}
 
 AvpType to_type(enum dict_avp_basetype t) {
   switch (t) {
@@ -106,8 +108,8 @@ std::uint32_t application_id_of(std::string_view application_name) {
   const std::string n(application_name);
   dict_object* obj = nullptr;
   dict_application_data data{};
-  if (fd_dict_search(dict(), DICT_APPLICATION, APPLICATION_BY_NAME, n.c_str(), &obj, ENOENT) != 0 ||
-      obj == nullptr || fd_dict_getval(obj, &data) != 0)
+  if (fd_dict_search(dict(), DICT_APPLICATION, APPLICATION_BY_NAME, n.c_str(), &obj, ENOENT) != 0 || obj == nullptr ||
+      fd_dict_getval(obj, &data) != 0)
     throw MessageError("application \"" + n + "\" is not in the loaded dictionary");
   return data.application_id;
 }
@@ -124,7 +126,9 @@ std::uint32_t vendor_id_of(std::string_view vendor_name) {
 
 // ---- reading --------------------------------------------------------------
 
-bool AvpView::has_value() const { return header(avp_)->avp_value != nullptr; }
+bool AvpView::has_value() const {
+  return header(avp_)->avp_value != nullptr;
+}
 
 namespace {
 const avp_value& value_of(::avp* a) {
@@ -134,9 +138,15 @@ const avp_value& value_of(::avp* a) {
 }
 }  // namespace
 
-std::uint32_t AvpView::u32() const { return value_of(avp_).u32; }
-std::uint64_t AvpView::u64() const { return value_of(avp_).u64; }
-std::int32_t AvpView::i32() const { return value_of(avp_).i32; }
+std::uint32_t AvpView::u32() const {
+  return value_of(avp_).u32;
+}
+std::uint64_t AvpView::u64() const {
+  return value_of(avp_).u64;
+}
+std::int32_t AvpView::i32() const {
+  return value_of(avp_).i32;
+}
 crypto::ByteView AvpView::bytes() const {
   const auto& v = value_of(avp_);
   return {v.os.data, v.os.len};
@@ -146,7 +156,9 @@ std::string_view AvpView::str() const {
   return {reinterpret_cast<const char*>(v.os.data), v.os.len};
 }
 
-std::optional<AvpView> AvpView::child(const AvpDef& def) const { return first_child(avp_, def.model()); }
+std::optional<AvpView> AvpView::child(const AvpDef& def) const {
+  return first_child(avp_, def.model());
+}
 
 void AvpView::for_each_child(const std::function<void(AvpView)>& fn) const {
   for (auto* a = browse<::avp>(avp_, MSG_BRW_FIRST_CHILD); a != nullptr; a = browse<::avp>(a, MSG_BRW_NEXT))
@@ -287,12 +299,24 @@ msg_hdr* msg_header(::msg* m) {
 }
 }  // namespace
 
-std::uint32_t Message::command_code() const { return msg_header(msg_)->msg_code; }
-bool Message::is_request() const { return (msg_header(msg_)->msg_flags & CMD_FLAG_REQUEST) != 0; }
-bool Message::is_retransmission() const { return (msg_header(msg_)->msg_flags & CMD_FLAG_RETRANSMIT) != 0; }
-bool Message::error_bit() const { return (msg_header(msg_)->msg_flags & CMD_FLAG_ERROR) != 0; }
-std::uint32_t Message::end_to_end_id() const { return msg_header(msg_)->msg_eteid; }
-std::uint32_t Message::application_id() const { return msg_header(msg_)->msg_appl; }
+std::uint32_t Message::command_code() const {
+  return msg_header(msg_)->msg_code;
+}
+bool Message::is_request() const {
+  return (msg_header(msg_)->msg_flags & CMD_FLAG_REQUEST) != 0;
+}
+bool Message::is_retransmission() const {
+  return (msg_header(msg_)->msg_flags & CMD_FLAG_RETRANSMIT) != 0;
+}
+bool Message::error_bit() const {
+  return (msg_header(msg_)->msg_flags & CMD_FLAG_ERROR) != 0;
+}
+std::uint32_t Message::end_to_end_id() const {
+  return msg_header(msg_)->msg_eteid;
+}
+std::uint32_t Message::application_id() const {
+  return msg_header(msg_)->msg_appl;
+}
 
 std::string Message::session_id() const {
   static const AvpDef def = AvpDef::named("Session-Id");

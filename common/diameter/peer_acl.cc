@@ -57,9 +57,7 @@ int validate(peer_info* info, int* auth, int (**cb2)(peer_info*)) {
   const std::string identity = lower(info->pi_diamid);
   const auto verdict = judge_peer(acl->accepted, identity, inspect(info), acl->clear_tcp_allowed);
   switch (verdict) {
-    case PeerVerdict::Accept:
-      *auth = 1;
-      break;
+    case PeerVerdict::Accept: *auth = 1; break;
     case PeerVerdict::AcceptWithoutTls:
       spdlog::warn("peer {} accepted over clear TCP (diameter.listen.tcp_port is open)", identity);
       *auth = 1;

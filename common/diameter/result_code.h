@@ -10,7 +10,7 @@
 namespace roamkey::diameter {
 
 enum class ResultCode : std::uint32_t {
-  MultiRoundAuth = 1001,           // RFC 6733 7.1.1, used by RFC 4072 DEA
+  MultiRoundAuth = 1001,  // RFC 6733 7.1.1, used by RFC 4072 DEA
   Success = 2001,
   UnableToDeliver = 3002,
   TooBusy = 3004,
@@ -41,7 +41,9 @@ struct Outcome {
 
   static Outcome ok() { return {}; }
   static Outcome base(ResultCode c, std::string why) { return {static_cast<std::uint32_t>(c), false, std::move(why)}; }
-  static Outcome app(ExperimentalCode c, std::string why) { return {static_cast<std::uint32_t>(c), true, std::move(why)}; }
+  static Outcome app(ExperimentalCode c, std::string why) {
+    return {static_cast<std::uint32_t>(c), true, std::move(why)};
+  }
   bool is_success() const { return !experimental && code == static_cast<std::uint32_t>(ResultCode::Success); }
 };
 

@@ -1,9 +1,9 @@
 #include "diameter/stack.h"
 
+#include <netdb.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
-#include <netdb.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -529,15 +529,16 @@ int Stack::wait_for_signal() {
   return sig;
 }
 
-std::shared_ptr<const std::vector<config::PeerConfig>> Stack::connect_peers() const { return connect_.load(); }
+std::shared_ptr<const std::vector<config::PeerConfig>> Stack::connect_peers() const {
+  return connect_.load();
+}
 
 bool Stack::dials(std::string_view identity) const {
   const auto peers = connect_.load();
   return std::any_of(peers->begin(), peers->end(), [&](const config::PeerConfig& p) {
     return p.identity.size() == identity.size() &&
-           std::equal(p.identity.begin(), p.identity.end(), identity.begin(), [](unsigned char a, unsigned char b) {
-             return std::tolower(a) == std::tolower(b);
-           });
+           std::equal(p.identity.begin(), p.identity.end(), identity.begin(),
+                      [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); });
   });
 }
 
@@ -583,9 +584,13 @@ void Stack::add_connect_peer(const config::PeerConfig& peer) {
   connect_.store(std::move(next));
 }
 
-void Stack::set_accepted_peers(std::vector<std::string> identities) { replace_accepted_peers(std::move(identities)); }
+void Stack::set_accepted_peers(std::vector<std::string> identities) {
+  replace_accepted_peers(std::move(identities));
+}
 
-void Stack::set_diameter_log_level(std::string_view level) { route_core_log(level); }
+void Stack::set_diameter_log_level(std::string_view level) {
+  route_core_log(level);
+}
 
 void Stack::shutdown() {
   if (stopped_) return;

@@ -57,19 +57,15 @@ Action Authenticator::start() {
 Action Authenticator::on_response(ByteView packet) {
   switch (state_) {
     case State::Idle:
-    case State::AwaitIdentity:
-      return handle_identity(packet);
+    case State::AwaitIdentity: return handle_identity(packet);
     case State::AwaitChallengeResponse:
     case State::AwaitConfirmAck:
     case State::AwaitUpdateChallenge:
     case State::AwaitUpdateConfirm:
-    case State::AwaitErrorAck:
-      return handle_method_response(packet);
+    case State::AwaitErrorAck: return handle_method_response(packet);
     case State::AwaitVector:
-    case State::AwaitHomeAuth:
-      throw std::logic_error("EAP response delivered while an operation is outstanding");
-    case State::Done:
-      break;
+    case State::AwaitHomeAuth: throw std::logic_error("EAP response delivered while an operation is outstanding");
+    case State::Done: break;
   }
   throw std::logic_error("EAP response delivered after the conversation ended");
 }
@@ -111,11 +107,8 @@ bool Authenticator::set_pending_update(Vector update) {
     case State::AwaitUpdateChallenge:
     case State::AwaitUpdateConfirm:
     case State::AwaitErrorAck:
-    case State::Done:
-      return false;
-    default:
-      pending_update_ = std::move(update);
-      return true;
+    case State::Done: return false;
+    default: pending_update_ = std::move(update); return true;
   }
 }
 

@@ -55,9 +55,9 @@ namespace roamkey::eaptsk {
 
 // A delegated (RAND, TSK) pair as the home domain issued it (TSK-Vector, sec. 3).
 struct Vector {
-  Bytes rand;                    // 16 bytes
+  Bytes rand;  // 16 bytes
   std::uint32_t generation = 0;
-  crypto::SecretBytes tsk;       // 32 bytes
+  crypto::SecretBytes tsk;  // 32 bytes
 };
 
 // How a pending key update ended, for the Key-Update-Report (sec. 3).
@@ -91,7 +91,7 @@ struct SendRequest {
 // Fetch a vector for nai (cache or DLR) and call provide_vector or vector_unavailable.
 struct NeedVector {
   std::string nai;
-  bool refresh = false;            // the peer called the last one stale: drop it and send a DLR
+  bool refresh = false;              // the peer called the last one stale: drop it and send a DLR
   std::uint32_t min_generation = 0;  // with refresh: a usable vector has at least this generation
 };
 
@@ -105,11 +105,11 @@ struct NeedHomeAuth {
 };
 
 struct Success {
-  Bytes packet;                   // EAP-Success for a DEA with Result-Code 2001
-  crypto::SecretBytes msk;        // EAP-Master-Session-Key
+  Bytes packet;             // EAP-Success for a DEA with Result-Code 2001
+  crypto::SecretBytes msk;  // EAP-Master-Session-Key
   crypto::SecretBytes emsk;
-  Bytes session_id;               // EAP-Key-Name
-  std::uint32_t generation = 0;   // of the vector that authenticated the peer
+  Bytes session_id;                 // EAP-Key-Name
+  std::uint32_t generation = 0;     // of the vector that authenticated the peer
   bool home_authenticated = false;  // the Confirm carried AT_HOME_AUTH and the peer accepted it
   UpdateResult update = UpdateResult::NotAttempted;
   std::optional<std::uint32_t> update_generation;  // set when an update was attempted

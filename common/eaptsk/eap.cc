@@ -62,7 +62,11 @@ Bytes build_nak_response(std::uint8_t identifier) {
   return with_type(EapCode::Response, identifier, kEapTypeNak, ByteView(&desired, 1));
 }
 
-Bytes build_success(std::uint8_t identifier) { return header_only(EapCode::Success, identifier); }
-Bytes build_failure(std::uint8_t identifier) { return header_only(EapCode::Failure, identifier); }
+Bytes build_success(std::uint8_t identifier) {
+  return header_only(EapCode::Success, identifier);
+}
+Bytes build_failure(std::uint8_t identifier) {
+  return header_only(EapCode::Failure, identifier);
+}
 
 }  // namespace roamkey::eaptsk

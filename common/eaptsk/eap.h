@@ -12,13 +12,13 @@
 
 namespace roamkey::eaptsk {
 
-using crypto::ByteView;
 using crypto::Bytes;
+using crypto::ByteView;
 
 enum class EapCode : std::uint8_t { Request = 1, Response = 2, Success = 3, Failure = 4 };
 
-inline constexpr std::uint8_t kEapTypeIdentity = 1;   // RFC 3748 section 5.1
-inline constexpr std::uint8_t kEapTypeNak = 3;        // RFC 3748 section 5.3.1
+inline constexpr std::uint8_t kEapTypeIdentity = 1;    // RFC 3748 section 5.1
+inline constexpr std::uint8_t kEapTypeNak = 3;         // RFC 3748 section 5.3.1
 inline constexpr std::uint8_t kEapTypeExpanded = 254;  // RFC 3748 section 5.7
 inline constexpr std::size_t kEapHeaderSize = 4;
 

@@ -11,7 +11,9 @@ namespace {
 
 using Mask = std::uint32_t;
 
-constexpr Mask bit(AttributeType type) { return Mask{1} << static_cast<unsigned>(type); }
+constexpr Mask bit(AttributeType type) {
+  return Mask{1} << static_cast<unsigned>(type);
+}
 
 constexpr std::uint8_t kFromServer = 1;  // carried in EAP-Requests
 constexpr std::uint8_t kFromPeer = 2;    // carried in EAP-Responses
@@ -31,9 +33,11 @@ constexpr std::array<OpRule, 9> kOpRules{{
      bit(AttributeType::HostChallenge) | bit(AttributeType::MnAuth)},
     {Op::Confirm, kFromServer, bit(AttributeType::Mac), bit(AttributeType::HomeAuth)},
     {Op::ConfirmAck, kFromPeer, bit(AttributeType::Mac), 0},
-    {Op::UpdateRequest, kFromServer, bit(AttributeType::Rand) | bit(AttributeType::KeyGen) | bit(AttributeType::Mac), 0},
+    {Op::UpdateRequest, kFromServer, bit(AttributeType::Rand) | bit(AttributeType::KeyGen) | bit(AttributeType::Mac),
+     0},
     {Op::UpdateChallenge, kFromPeer, bit(AttributeType::NonceB) | bit(AttributeType::Mac), 0},
-    {Op::UpdateProof, kFromServer, bit(AttributeType::AuthNet) | bit(AttributeType::NonceU) | bit(AttributeType::Mac), 0},
+    {Op::UpdateProof, kFromServer, bit(AttributeType::AuthNet) | bit(AttributeType::NonceU) | bit(AttributeType::Mac),
+     0},
     {Op::UpdateConfirm, kFromPeer, bit(AttributeType::ResU) | bit(AttributeType::Mac), 0},
     // AT_MAC once K_AUT exists; the codec cannot know, the state machines check.
     {Op::Error, kFromServer | kFromPeer, bit(AttributeType::ErrorCode), bit(AttributeType::Mac)},
@@ -42,9 +46,9 @@ constexpr std::array<OpRule, 9> kOpRules{{
 // Every op's attributes appear in this order in the op table, so one list
 // serves all of them; AT_MAC last because it covers everything before it.
 constexpr std::array<AttributeType, 14> kEncodeOrder{
-    AttributeType::Rand,    AttributeType::KeyGen,   AttributeType::Realm,    AttributeType::NonceS,
-    AttributeType::NonceP,  AttributeType::HostChallenge, AttributeType::MnAuth, AttributeType::HomeAuth,
-    AttributeType::AuthNet, AttributeType::NonceU,   AttributeType::ResU,     AttributeType::NonceB,
+    AttributeType::Rand,      AttributeType::KeyGen,        AttributeType::Realm,  AttributeType::NonceS,
+    AttributeType::NonceP,    AttributeType::HostChallenge, AttributeType::MnAuth, AttributeType::HomeAuth,
+    AttributeType::AuthNet,   AttributeType::NonceU,        AttributeType::ResU,   AttributeType::NonceB,
     AttributeType::ErrorCode, AttributeType::Mac,
 };
 
@@ -58,21 +62,15 @@ constexpr std::size_t fixed_length(AttributeType type) {
     case AttributeType::NonceP:
     case AttributeType::HostChallenge:
     case AttributeType::NonceU:
-    case AttributeType::NonceB:
-      return kNonceSize;
-    case AttributeType::Mac:
-      return kMacSize;
+    case AttributeType::NonceB: return kNonceSize;
+    case AttributeType::Mac: return kMacSize;
     case AttributeType::MnAuth:
     case AttributeType::HomeAuth:
     case AttributeType::AuthNet:
-    case AttributeType::ResU:
-      return kAuthDataSize;
-    case AttributeType::KeyGen:
-      return 4;
-    case AttributeType::ErrorCode:
-      return 2;
-    case AttributeType::Realm:
-      return 0;
+    case AttributeType::ResU: return kAuthDataSize;
+    case AttributeType::KeyGen: return 4;
+    case AttributeType::ErrorCode: return 2;
+    case AttributeType::Realm: return 0;
   }
   return 0;
 }
@@ -98,8 +96,7 @@ std::optional<Bytes> Packet::*bytes_member(AttributeType type) {
     case AttributeType::NonceB: return &Packet::nonce_b;
     case AttributeType::KeyGen:
     case AttributeType::Realm:
-    case AttributeType::ErrorCode:
-      return nullptr;
+    case AttributeType::ErrorCode: return nullptr;
   }
   return nullptr;
 }
@@ -138,7 +135,9 @@ Mask present_mask(const Packet& p) {
   return mask;
 }
 
-std::uint16_t read_u16(ByteView b, std::size_t at) { return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]); }
+std::uint16_t read_u16(ByteView b, std::size_t at) {
+  return static_cast<std::uint16_t>((b[at] << 8) | b[at + 1]);
+}
 
 std::uint32_t read_u32(ByteView b, std::size_t at) {
   return (std::uint32_t{b[at]} << 24) | (std::uint32_t{b[at + 1]} << 16) | (std::uint32_t{b[at + 2]} << 8) |
@@ -155,7 +154,9 @@ void append_u32(Bytes& out, std::uint32_t v) {
   append_u16(out, static_cast<std::uint16_t>(v));
 }
 
-DecodeResult failed(DecodeError error) { return {std::nullopt, error}; }
+DecodeResult failed(DecodeError error) {
+  return {std::nullopt, error};
+}
 
 }  // namespace
 
@@ -280,8 +281,13 @@ Bytes encode(const Packet& packet, ByteView k_aut) {
                                 std::string(op_name(packet.op)));
   }
 
-  Bytes out{static_cast<std::uint8_t>(packet.code), packet.identifier, 0, 0, kEapTypeExpanded,
-            static_cast<std::uint8_t>(kVendorId >> 16), static_cast<std::uint8_t>(kVendorId >> 8),
+  Bytes out{static_cast<std::uint8_t>(packet.code),
+            packet.identifier,
+            0,
+            0,
+            kEapTypeExpanded,
+            static_cast<std::uint8_t>(kVendorId >> 16),
+            static_cast<std::uint8_t>(kVendorId >> 8),
             static_cast<std::uint8_t>(kVendorId)};
   append_u32(out, kVendorType);
   out.push_back(static_cast<std::uint8_t>(packet.op));

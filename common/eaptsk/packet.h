@@ -27,8 +27,8 @@ inline constexpr std::uint32_t kVendorId = 0x007ED9;  // 32473, RFC 5612 documen
 inline constexpr std::uint32_t kVendorType = 1;
 inline constexpr std::size_t kTskHeaderSize = 14;  // EAP header, expanded type, Op-Code, Flags
 inline constexpr std::size_t kMacSize = 16;
-inline constexpr std::size_t kNonceSize = 16;  // RAND, NONCE_*, HOST_CHALLENGE
-inline constexpr std::size_t kAuthDataSize = 32;  // MN_AUTH, HOME_AUTH, AUTH_NET, RES_U
+inline constexpr std::size_t kNonceSize = 16;      // RAND, NONCE_*, HOST_CHALLENGE
+inline constexpr std::size_t kAuthDataSize = 32;   // MN_AUTH, HOME_AUTH, AUTH_NET, RES_U
 inline constexpr std::size_t kMaxRealmSize = 253;  // RFC 7542 section 2.2
 
 enum class Op : std::uint8_t {
@@ -112,12 +112,12 @@ enum class DecodeError : std::uint8_t {
   NotRequestOrResponse,  // unknown EAP Code, or Success/Failure
   UnsupportedType,       // not Type 254 / Vendor-Id 0x007ED9 / Vendor-Type 1
   UnknownOp,
-  WrongDirection,        // a server op in a Response or a peer op in a Request
-  UnknownAttribute,      // type below 128 that is not in the table
+  WrongDirection,    // a server op in a Response or a peer op in a Request
+  UnknownAttribute,  // type below 128 that is not in the table
   DuplicateAttribute,
-  BadAttributeLength,    // wrong fixed length, or a realm that is empty or too long
-  UnexpectedAttribute,   // a known attribute the op does not carry
-  MissingAttribute,      // a required attribute is absent (incl. half of HOST_CHALLENGE/MN_AUTH)
+  BadAttributeLength,   // wrong fixed length, or a realm that is empty or too long
+  UnexpectedAttribute,  // a known attribute the op does not carry
+  MissingAttribute,     // a required attribute is absent (incl. half of HOST_CHALLENGE/MN_AUTH)
 };
 
 std::string_view decode_error_name(DecodeError error);

@@ -56,12 +56,9 @@ PeerStep Peer::dispatch(ByteView request) {
       // authenticated the network (the Confirm MAC, step 5).
       return finish(state_ == State::AwaitUpdateOrSuccess || state_ == State::AwaitSuccess ? State::Succeeded
                                                                                            : State::Failed);
-    case EapCode::Failure:
-      return finish(State::Failed);
-    case EapCode::Response:
-      return {status(), std::nullopt};
-    case EapCode::Request:
-      break;
+    case EapCode::Failure: return finish(State::Failed);
+    case EapCode::Response: return {status(), std::nullopt};
+    case EapCode::Request: break;
   }
   identifier_ = header->identifier;
   if (header->type == kEapTypeIdentity) {
@@ -95,8 +92,7 @@ PeerStep Peer::handle_method_request(const Packet& packet, ByteView bytes) {
     case Op::UpdateProof:
       if (state_ == State::AwaitUpdateProof) return on_update_proof(packet, bytes);
       break;
-    default:
-      break;
+    default: break;
   }
   return send_error(ErrorCode::Malformed);
 }

@@ -16,10 +16,10 @@
 namespace roamkey::log {
 
 struct EventFields {
-  std::string_view event;      // "DLR", "DER", "KPR" ...
-  std::string_view peer;       // the Diameter peer: Origin-Host, or the host a request goes to
+  std::string_view event;         // "DLR", "DER", "KPR" ...
+  std::string_view peer;          // the Diameter peer: Origin-Host, or the host a request goes to
   std::uint32_t result_code = 0;  // Result-Code or Experimental-Result-Code; 0 = none yet
-  std::string_view nai;        // shown as log.nai says (logged_nai.h)
+  std::string_view nai;           // shown as log.nai says (logged_nai.h)
 };
 
 class EventScope {

@@ -59,7 +59,7 @@ bool stderr_is_journal() {
   // connected to journald; compare it with what stderr is now.
   const char* stream = std::getenv("JOURNAL_STREAM");
   if (stream == nullptr || *stream == '\0') return false;
-  struct stat st{};
+  struct stat st {};
   if (::fstat(STDERR_FILENO, &st) != 0) return false;
   unsigned long long dev = 0;
   unsigned long long ino = 0;
@@ -113,7 +113,9 @@ void LogSink::sink_it_(const spdlog::details::log_msg& msg) {
   std::fflush(file_);
 }
 
-void LogSink::flush_() { std::fflush(file_); }
+void LogSink::flush_() {
+  std::fflush(file_);
+}
 
 void LogSink::format_text(const spdlog::details::log_msg& msg, std::string& out) const {
   const auto t = spdlog::log_clock::to_time_t(msg.time);
@@ -122,8 +124,8 @@ void LogSink::format_text(const spdlog::details::log_msg& msg, std::string& out)
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() % 1000;
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-  out += fmt::format("{}.{:03d} {}[{}] {:<5} [{}] ", stamp, static_cast<int>(ms), program_, pid_,
-                     level_name(msg.level), msg.thread_id);
+  out += fmt::format("{}.{:03d} {}[{}] {:<5} [{}] ", stamp, static_cast<int>(ms), program_, pid_, level_name(msg.level),
+                     msg.thread_id);
   out.append(msg.payload.data(), msg.payload.size());
 }
 

@@ -6,9 +6,13 @@ namespace {
 std::atomic<NaiDisplay> g_display{NaiDisplay::Full};
 }  // namespace
 
-void set_nai_display(NaiDisplay display) { g_display.store(display, std::memory_order_relaxed); }
+void set_nai_display(NaiDisplay display) {
+  g_display.store(display, std::memory_order_relaxed);
+}
 
-NaiDisplay nai_display() { return g_display.load(std::memory_order_relaxed); }
+NaiDisplay nai_display() {
+  return g_display.load(std::memory_order_relaxed);
+}
 
 std::string shown_nai(std::string_view nai) {
   switch (nai_display()) {

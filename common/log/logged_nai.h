@@ -28,7 +28,9 @@ std::string shown_nai(std::string_view nai);
 struct LoggedNai {
   std::string_view value;
 };
-inline LoggedNai nai(std::string_view value) { return LoggedNai{value}; }
+inline LoggedNai nai(std::string_view value) {
+  return LoggedNai{value};
+}
 
 }  // namespace roamkey::log
 

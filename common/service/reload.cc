@@ -146,8 +146,8 @@ bool apply_shared(std::string_view program, const config::LogConfig& next_log, c
     }
     stack.set_diameter_log_level(next_log.diameter_level);
     report.applied.push_back("log: level " + next_log.level + ", diameter_level " + next_log.diameter_level +
-                             ", format " + (next_log.format == config::LogFormat::Json ? "json" : "text") +
-                             ", file " + (next_log.file.empty() ? std::string("stderr") : next_log.file.string()));
+                             ", format " + (next_log.format == config::LogFormat::Json ? "json" : "text") + ", file " +
+                             (next_log.file.empty() ? std::string("stderr") : next_log.file.string()));
     running_log = next_log;
   }
   for (const auto& p : changes.added_peers) {

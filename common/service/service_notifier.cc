@@ -14,25 +14,33 @@ ServiceNotifier::ServiceNotifier() {
   if (enabled_ && sd_watchdog_enabled(0, &usec) > 0) watchdog_ = std::chrono::microseconds(usec);
 }
 
-ServiceNotifier::~ServiceNotifier() { stop_watchdog(); }
+ServiceNotifier::~ServiceNotifier() {
+  stop_watchdog();
+}
 
 void ServiceNotifier::notify(const std::string& message) {
   if (enabled_) sd_notify(0, message.c_str());
 }
 
-void ServiceNotifier::ready(const std::string& status) { notify("READY=1\nSTATUS=" + status); }
+void ServiceNotifier::ready(const std::string& status) {
+  notify("READY=1\nSTATUS=" + status);
+}
 
 void ServiceNotifier::reloading(const std::string& status) {
   // RELOADING=1 wants MONOTONIC_USEC= from systemd 253 on (Type=notify-reload);
   // older versions ignore both.
-  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now().time_since_epoch());
+  const auto now =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch());
   notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(now.count()) + "\nSTATUS=" + status);
 }
 
-void ServiceNotifier::stopping(const std::string& status) { notify("STOPPING=1\nSTATUS=" + status); }
+void ServiceNotifier::stopping(const std::string& status) {
+  notify("STOPPING=1\nSTATUS=" + status);
+}
 
-void ServiceNotifier::status(const std::string& status) { notify("STATUS=" + status); }
+void ServiceNotifier::status(const std::string& status) {
+  notify("STATUS=" + status);
+}
 
 void ServiceNotifier::start_watchdog(boost::asio::io_context& io) {
   if (watchdog_.count() == 0 || timer_) return;
@@ -51,6 +59,8 @@ void ServiceNotifier::arm() {
   });
 }
 
-void ServiceNotifier::stop_watchdog() { timer_.reset(); }
+void ServiceNotifier::stop_watchdog() {
+  timer_.reset();
+}
 
 }  // namespace roamkey::service

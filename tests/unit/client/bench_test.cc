@@ -66,7 +66,8 @@ TEST(BenchKeys, ProvisionFileMatchesLoadGenerator) {
     if (!line.empty() && line[0] != '#') lines.push_back(line);
   ASSERT_EQ(lines.size(), 3u);
   for (std::uint64_t i = 0; i < 3; ++i) {
-    const auto expected = bench_nai("m@home.example", 5 + i) + "," + crypto::to_hex(bench_key(seed, 5 + i).view()) + ",*";
+    const auto expected =
+        bench_nai("m@home.example", 5 + i) + "," + crypto::to_hex(bench_key(seed, 5 + i).view()) + ",*";
     EXPECT_EQ(lines[i], expected);
   }
 }
@@ -81,7 +82,9 @@ BenchOptions valid() {
   return o;
 }
 
-TEST(BenchOptionsValidate, AcceptsConsistentOptions) { EXPECT_NO_THROW(validate(valid())); }
+TEST(BenchOptionsValidate, AcceptsConsistentOptions) {
+  EXPECT_NO_THROW(validate(valid()));
+}
 
 TEST(BenchOptionsValidate, RejectsInconsistentOptions) {
   auto o = valid();

@@ -23,8 +23,7 @@ TEST(JudgePeer, UnknownIdentityIsRefusedWhateverItsCertificate) {
   EXPECT_EQ(judge_peer({}, "aaa.home.example", kMatchingCertificate, false), PeerVerdict::UnknownIdentity);
   // A suffix or prefix of an accepted identity is another identity.
   EXPECT_EQ(judge_peer(kAccepted, "home.example", kMatchingCertificate, false), PeerVerdict::UnknownIdentity);
-  EXPECT_EQ(judge_peer(kAccepted, "aaa.home.example.evil", kMatchingCertificate, false),
-            PeerVerdict::UnknownIdentity);
+  EXPECT_EQ(judge_peer(kAccepted, "aaa.home.example.evil", kMatchingCertificate, false), PeerVerdict::UnknownIdentity);
 }
 
 TEST(JudgePeer, IdentityMatchesCaseInsensitively) {
@@ -51,8 +50,7 @@ TEST(JudgePeer, DescribeNamesEveryVerdict) {
   EXPECT_STREQ(describe(PeerVerdict::Accept), "accepted");
   EXPECT_STREQ(describe(PeerVerdict::AcceptWithoutTls), "accepted without TLS");
   EXPECT_STREQ(describe(PeerVerdict::UnknownIdentity), "identity is not a configured peer");
-  EXPECT_STREQ(describe(PeerVerdict::CertificateMismatch),
-               "certificate does not name the identity claimed in the CER");
+  EXPECT_STREQ(describe(PeerVerdict::CertificateMismatch), "certificate does not name the identity claimed in the CER");
   EXPECT_STREQ(describe(PeerVerdict::TlsRequired), "no TLS certificate presented");
   EXPECT_STREQ(describe(static_cast<PeerVerdict>(99)), "?");
 }

@@ -45,7 +45,9 @@ TEST(Hmac, Rfc4231TestCase2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
-TEST(Hmac, EmptyKeyThrows) { EXPECT_THROW(hmac_sha256(Bytes{}, as_bytes("x")), std::invalid_argument); }
+TEST(Hmac, EmptyKeyThrows) {
+  EXPECT_THROW(hmac_sha256(Bytes{}, as_bytes("x")), std::invalid_argument);
+}
 
 TEST(ConstantTimeEqual, ComparesContentAndSize) {
   EXPECT_TRUE(constant_time_equal(from_hex("0102"), from_hex("0102")));

@@ -57,9 +57,13 @@ TEST(SecretBytes, ViewsShareTheBuffer) {
 }
 
 template <typename T>
-concept Streamable = requires(std::ostream& os, const T& t) { os << t; };
+concept Streamable = requires(std::ostream& os, const T& t) {
+  os << t;
+};
 
-TEST(SecretBytes, IsNotPrintable) { static_assert(!Streamable<SecretBytes>); }
+TEST(SecretBytes, IsNotPrintable) {
+  static_assert(!Streamable<SecretBytes>);
+}
 
 }  // namespace
 }  // namespace roamkey::crypto

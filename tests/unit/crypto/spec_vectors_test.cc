@@ -31,14 +31,18 @@ TEST_F(SpecVectorsTest, VisitedRealmInputIsMixedCase) {
   EXPECT_EQ(lower_realm(visited_realm()), "visited.example");
 }
 
-TEST_F(SpecVectorsTest, Tsk) { EXPECT_EQ(to_hex(tsk()), to_hex(output("TSK"))); }
+TEST_F(SpecVectorsTest, Tsk) {
+  EXPECT_EQ(to_hex(tsk()), to_hex(output("TSK")));
+}
 
 TEST_F(SpecVectorsTest, TskIgnoresRealmCase) {
   const SecretBytes lower = derive_tsk(input("K"), input("RAND"), "visited.example", input_u32("key_generation"));
   EXPECT_EQ(to_hex(lower), to_hex(output("TSK")));
 }
 
-TEST_F(SpecVectorsTest, Tsk2WithRand2AndGeneration2) { EXPECT_EQ(to_hex(tsk2()), to_hex(output("TSK2"))); }
+TEST_F(SpecVectorsTest, Tsk2WithRand2AndGeneration2) {
+  EXPECT_EQ(to_hex(tsk2()), to_hex(output("TSK2")));
+}
 
 TEST_F(SpecVectorsTest, MnAuth) {
   EXPECT_EQ(to_hex(mn_auth(tsk(), input("HOST_CHALLENGE"), nai())), to_hex(output("MN_AUTH")));
@@ -70,7 +74,9 @@ TEST_F(SpecVectorsTest, AuthNet) {
   EXPECT_EQ(to_hex(auth_net(tsk2(), input("NONCE_B"), input("RAND2"))), to_hex(output("AUTH_NET")));
 }
 
-TEST_F(SpecVectorsTest, ResU) { EXPECT_EQ(to_hex(res_u(tsk2(), input("NONCE_U"), nai())), to_hex(output("RES_U"))); }
+TEST_F(SpecVectorsTest, ResU) {
+  EXPECT_EQ(to_hex(res_u(tsk2(), input("NONCE_U"), nai())), to_hex(output("RES_U")));
+}
 
 TEST_F(SpecVectorsTest, WrappedTsk) {
   EXPECT_EQ(to_hex(aes_key_wrap(input("KEK"), tsk())), to_hex(output("WRAPPED_TSK")));

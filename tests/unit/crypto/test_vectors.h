@@ -33,9 +33,8 @@ inline const std::optional<nlohmann::json>& load_test_vectors() {
 class SpecVectors : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(load_test_vectors().has_value())
-        << "cannot read the protocol test vectors at " << kTestVectorsPath
-        << " (shared/ must be checked out beside the repository)";
+    ASSERT_TRUE(load_test_vectors().has_value()) << "cannot read the protocol test vectors at " << kTestVectorsPath
+                                                 << " (shared/ must be checked out beside the repository)";
   }
 
   static const nlohmann::json& json() { return *load_test_vectors(); }

@@ -31,8 +31,7 @@ class AuthenticatorTest : public ::testing::Test {
   FakeHome home;
   Authenticator auth{kRealm, server_random};
 
-  Peer make_peer(std::uint32_t highest = 0, bool want_home_auth = false, PeerFaults faults = {},
-                 const Bytes& k = kK) {
+  Peer make_peer(std::uint32_t highest = 0, bool want_home_auth = false, PeerFaults faults = {}, const Bytes& k = kK) {
     return Peer(kNai, crypto::SecretBytes(k), highest, want_home_auth, peer_random, faults);
   }
 
@@ -197,9 +196,7 @@ TEST_F(AuthenticatorTest, SecondStaleGenerationFails) {
 TEST_F(AuthenticatorTest, FreshVectorNoNewerThanTheRejectedOneFails) {
   Peer peer = make_peer(/*highest=*/10);
   test::Driver driver{auth, peer};
-  driver.on_need_vector = [this](Authenticator& a, const NeedVector&) {
-    return a.provide_vector(home.vector(7));
-  };
+  driver.on_need_vector = [this](Authenticator& a, const NeedVector&) { return a.provide_vector(home.vector(7)); };
   expect_failure(driver.run(), FailureReason::StaleGeneration);
   EXPECT_EQ(driver.vector_requests.size(), 2u);
 }

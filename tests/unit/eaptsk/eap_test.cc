@@ -14,7 +14,10 @@ TEST(Eap, BuildsIdentitySuccessFailureAndNak) {
   EXPECT_EQ(to_hex(build_identity_response(0, "a@b")), "0200000801" + to_hex(crypto::as_bytes("a@b")));
   EXPECT_EQ(to_hex(build_success(4)), "03040004");
   EXPECT_EQ(to_hex(build_failure(9)), "04090004");
-  EXPECT_EQ(to_hex(build_nak_response(2)), "02020006" "03" "fe");
+  EXPECT_EQ(to_hex(build_nak_response(2)),
+            "02020006"
+            "03"
+            "fe");
 }
 
 TEST(Eap, ParsesHeaders) {
@@ -33,13 +36,13 @@ TEST(Eap, ParsesHeaders) {
 
 TEST(Eap, RejectsBadHeaders) {
   EXPECT_FALSE(parse_eap_header(from_hex("")).has_value());
-  EXPECT_FALSE(parse_eap_header(from_hex("010000")).has_value());       // shorter than a header
-  EXPECT_FALSE(parse_eap_header(from_hex("0500000501")).has_value());   // unknown code
-  EXPECT_FALSE(parse_eap_header(from_hex("0000000501")).has_value());   // code 0
-  EXPECT_FALSE(parse_eap_header(from_hex("0100000601")).has_value());   // length beyond buffer
-  EXPECT_FALSE(parse_eap_header(from_hex("010000050100")).has_value()); // bytes beyond length
-  EXPECT_FALSE(parse_eap_header(from_hex("01000004")).has_value());     // request without type
-  EXPECT_FALSE(parse_eap_header(from_hex("0300000500")).has_value());   // success with data
+  EXPECT_FALSE(parse_eap_header(from_hex("010000")).has_value());        // shorter than a header
+  EXPECT_FALSE(parse_eap_header(from_hex("0500000501")).has_value());    // unknown code
+  EXPECT_FALSE(parse_eap_header(from_hex("0000000501")).has_value());    // code 0
+  EXPECT_FALSE(parse_eap_header(from_hex("0100000601")).has_value());    // length beyond buffer
+  EXPECT_FALSE(parse_eap_header(from_hex("010000050100")).has_value());  // bytes beyond length
+  EXPECT_FALSE(parse_eap_header(from_hex("01000004")).has_value());      // request without type
+  EXPECT_FALSE(parse_eap_header(from_hex("0300000500")).has_value());    // success with data
 }
 
 TEST(Eap, ParsesIdentityResponseExactly) {

@@ -12,11 +12,15 @@ namespace {
 using crypto::from_hex;
 using crypto::to_hex;
 
-const crypto::SecretBytes kKaut = crypto::SecretBytes::from_hex(
-    "5fe286f254a3f5e3c654b0f235700524428fe76de09109122ce184619869c66d");
+const crypto::SecretBytes kKaut =
+    crypto::SecretBytes::from_hex("5fe286f254a3f5e3c654b0f235700524428fe76de09109122ce184619869c66d");
 
-Bytes n16(std::uint8_t fill) { return Bytes(16, fill); }
-Bytes n32(std::uint8_t fill) { return Bytes(32, fill); }
+Bytes n16(std::uint8_t fill) {
+  return Bytes(16, fill);
+}
+Bytes n32(std::uint8_t fill) {
+  return Bytes(32, fill);
+}
 
 Packet challenge() {
   Packet p;
@@ -51,7 +55,9 @@ Bytes tlv(std::uint16_t type, const Bytes& value) {
 
 // An EAP-TSK packet from raw attribute bytes, with a correct EAP Length.
 Bytes raw_packet(std::uint8_t code, std::uint8_t op, const Bytes& attributes) {
-  Bytes out = from_hex("0000000" "0fe007ed900000001");
+  Bytes out = from_hex(
+      "0000000"
+      "0fe007ed900000001");
   out[0] = code;
   out[1] = 1;
   out.push_back(op);
@@ -70,7 +76,9 @@ Bytes challenge_attributes() {
   return a;
 }
 
-DecodeError error_of(const Bytes& bytes) { return decode(bytes).error; }
+DecodeError error_of(const Bytes& bytes) {
+  return decode(bytes).error;
+}
 
 TEST(Codec, ChallengeRoundTripWithoutMac) {
   const Bytes bytes = encode(challenge());
@@ -256,21 +264,21 @@ TEST(Codec, WrongFixedLengthIsInvalid) {
     Bytes attributes;
   };
   const std::vector<Case> cases{
-      {1, 1, tlv(1, Bytes(15, 0))},           // AT_RAND
-      {1, 1, tlv(2, from_hex("000007"))},     // AT_KEY_GEN
-      {1, 1, tlv(4, Bytes(17, 0))},           // AT_NONCE_S
-      {2, 2, tlv(5, Bytes(0))},               // AT_NONCE_P
-      {2, 4, tlv(6, Bytes(32, 0))},           // AT_MAC
-      {2, 2, tlv(7, Bytes(8, 0))},            // AT_HOST_CHALLENGE
-      {2, 2, tlv(8, Bytes(16, 0))},           // AT_MN_AUTH
-      {1, 3, tlv(9, Bytes(31, 0))},           // AT_HOME_AUTH
-      {1, 7, tlv(10, Bytes(33, 0))},          // AT_AUTH_NET
-      {1, 7, tlv(11, Bytes(1, 0))},           // AT_NONCE_U
-      {2, 8, tlv(12, Bytes(16, 0))},          // AT_RES_U
-      {1, 15, tlv(13, from_hex("000007"))},   // AT_ERROR_CODE
-      {2, 6, tlv(14, Bytes(12, 0))},          // AT_NONCE_B
-      {1, 1, tlv(3, Bytes{})},                // AT_REALM empty
-      {1, 1, tlv(3, Bytes(254, 'a'))},        // AT_REALM too long
+      {1, 1, tlv(1, Bytes(15, 0))},          // AT_RAND
+      {1, 1, tlv(2, from_hex("000007"))},    // AT_KEY_GEN
+      {1, 1, tlv(4, Bytes(17, 0))},          // AT_NONCE_S
+      {2, 2, tlv(5, Bytes(0))},              // AT_NONCE_P
+      {2, 4, tlv(6, Bytes(32, 0))},          // AT_MAC
+      {2, 2, tlv(7, Bytes(8, 0))},           // AT_HOST_CHALLENGE
+      {2, 2, tlv(8, Bytes(16, 0))},          // AT_MN_AUTH
+      {1, 3, tlv(9, Bytes(31, 0))},          // AT_HOME_AUTH
+      {1, 7, tlv(10, Bytes(33, 0))},         // AT_AUTH_NET
+      {1, 7, tlv(11, Bytes(1, 0))},          // AT_NONCE_U
+      {2, 8, tlv(12, Bytes(16, 0))},         // AT_RES_U
+      {1, 15, tlv(13, from_hex("000007"))},  // AT_ERROR_CODE
+      {2, 6, tlv(14, Bytes(12, 0))},         // AT_NONCE_B
+      {1, 1, tlv(3, Bytes{})},               // AT_REALM empty
+      {1, 1, tlv(3, Bytes(254, 'a'))},       // AT_REALM too long
   };
   for (const Case& c : cases) {
     EXPECT_EQ(error_of(raw_packet(c.code, c.op, c.attributes)), DecodeError::BadAttributeLength)
@@ -345,13 +353,22 @@ TEST(Codec, LengthFieldMustMatchTheBuffer) {
 }
 
 TEST(Codec, ForeignTypesAndOps) {
-  EXPECT_EQ(error_of(from_hex("0201000604aa")), DecodeError::UnsupportedType);       // EAP-MD5
-  EXPECT_EQ(error_of(from_hex("0201000e" "fe007eda00000001" "0100")), DecodeError::UnsupportedType);  // vendor
-  EXPECT_EQ(error_of(from_hex("0201000e" "fe007ed900000002" "0100")), DecodeError::UnsupportedType);  // vendor type
+  EXPECT_EQ(error_of(from_hex("0201000604aa")), DecodeError::UnsupportedType);  // EAP-MD5
+  EXPECT_EQ(error_of(from_hex("0201000e"
+                              "fe007eda00000001"
+                              "0100")),
+            DecodeError::UnsupportedType);  // vendor
+  EXPECT_EQ(error_of(from_hex("0201000e"
+                              "fe007ed900000002"
+                              "0100")),
+            DecodeError::UnsupportedType);  // vendor type
   EXPECT_EQ(error_of(raw_packet(1, 9, {})), DecodeError::UnknownOp);
   EXPECT_EQ(error_of(raw_packet(1, 0, {})), DecodeError::UnknownOp);
   EXPECT_EQ(error_of(from_hex("03040004")), DecodeError::NotRequestOrResponse);
-  EXPECT_EQ(error_of(from_hex("0901000e" "fe007ed900000001" "0100")), DecodeError::NotRequestOrResponse);
+  EXPECT_EQ(error_of(from_hex("0901000e"
+                              "fe007ed900000001"
+                              "0100")),
+            DecodeError::NotRequestOrResponse);
   EXPECT_EQ(error_code_for(DecodeError::UnsupportedType), ErrorCode::Unsupported);
   EXPECT_EQ(error_code_for(DecodeError::UnknownOp), ErrorCode::Unsupported);
   EXPECT_EQ(error_code_for(DecodeError::DuplicateAttribute), ErrorCode::Malformed);

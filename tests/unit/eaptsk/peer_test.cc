@@ -114,7 +114,9 @@ TEST_F(PeerTest, FailureEndsTheConversation) {
 TEST_F(PeerTest, MalformedRequestIsAnsweredWithError) {
   Peer peer = make_peer();
   Bytes dup = challenge(7);
-  const Bytes extra = crypto::from_hex("00040010" "52525252525252525252525252525252");
+  const Bytes extra = crypto::from_hex(
+      "00040010"
+      "52525252525252525252525252525252");
   dup.insert(dup.end(), extra.begin(), extra.end());
   dup[3] = static_cast<std::uint8_t>(dup.size());
   const Packet error = *decode(*peer.handle(dup).response).packet;

@@ -142,8 +142,8 @@ struct Driver {
 };
 
 // The K_AUT both sides derive for the given conversation inputs.
-inline crypto::SecretBytes k_aut_for(const Vector& v, ByteView nonce_p, ByteView nonce_s,
-                                     const std::string& nai = kNai, const std::string& realm = kRealm) {
+inline crypto::SecretBytes k_aut_for(const Vector& v, ByteView nonce_p, ByteView nonce_s, const std::string& nai = kNai,
+                                     const std::string& realm = kRealm) {
   return crypto::derive_session_keys(v.tsk, nonce_p, nonce_s, nai, realm).k_aut;
 }
 

@@ -17,7 +17,9 @@ using test::as;
 
 class TranscriptTest : public testing::SpecVectors {
  protected:
-  static std::vector<nlohmann::json> transcript() { return json().at("eap_transcript").get<std::vector<nlohmann::json>>(); }
+  static std::vector<nlohmann::json> transcript() {
+    return json().at("eap_transcript").get<std::vector<nlohmann::json>>();
+  }
   static std::string hex_at(std::size_t i) { return transcript().at(i).at("hex").get<std::string>(); }
   static std::string what_at(std::size_t i) { return transcript().at(i).at("what").get<std::string>(); }
   static std::string realm() { return input_string("visited_realm_as_configured"); }
@@ -112,9 +114,8 @@ TEST_F(TranscriptTest, AuthenticatorAndPeerReproduceEveryPacket) {
 // names, carries a MAC that verifies under K_AUT, and re-encodes to itself.
 TEST_F(TranscriptTest, EveryPacketDecodesAndReencodesIdentically) {
   const crypto::SecretBytes k_aut(output("K_AUT"));
-  const std::vector<std::string> ops{"Challenge",       "Challenge-Response", "Confirm",
-                                     "Confirm-Ack",     "Update-Request",     "Update-Challenge",
-                                     "Update-Proof",    "Update-Confirm"};
+  const std::vector<std::string> ops{"Challenge",      "Challenge-Response", "Confirm",      "Confirm-Ack",
+                                     "Update-Request", "Update-Challenge",   "Update-Proof", "Update-Confirm"};
   for (std::size_t i = 0; i < ops.size(); ++i) {
     SCOPED_TRACE(what_at(i));
     const Bytes bytes = crypto::from_hex(hex_at(i));

@@ -241,7 +241,8 @@ TEST_F(DelegationTest, ReconfigureAppliesPartnersAndPolicyToTheNextRequest) {
   EXPECT_EQ(service_.policy_for("new.example").tsk_lifetime, 120u);
 
   // A partner dropped from the configuration is refused from then on.
-  service_.reconfigure(DelegationPolicy{600, 5}, RoamingPartners(std::vector<RoamingPartner>{{"new.example", {"aaa.new.example"}}}), WrapKeys{});
+  service_.reconfigure(DelegationPolicy{600, 5},
+                       RoamingPartners(std::vector<RoamingPartner>{{"new.example", {"aaa.new.example"}}}), WrapKeys{});
   EXPECT_FALSE(service_.speaks_for("visited.example", kVisitedHost));
   expect_app(service_.delegate(dlr()).outcome, ExperimentalCode::RoamingNotAllowed);
 }

@@ -126,7 +126,7 @@ TEST_F(LogSinkTest, InnermostEventScopeWins) {
 
 TEST_F(LogSinkTest, FileIsNotWorldReadable) {
   logger_.info("x");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat((dir_ / "roamkey.log").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0007, 0u);
   EXPECT_EQ(st.st_mode & 0777 & ~0640, 0u);

@@ -61,8 +61,8 @@ TEST(CompareDiameter, IdentityListenAndTimersNeedARestart) {
   next.tc_timer = 5;
   ReloadReport report;
   (void)compare_diameter(base(), "", next, report);
-  EXPECT_THAT(report.restart_needed,
-              ElementsAre(HasSubstr("diameter.identity"), HasSubstr("diameter.listen"), HasSubstr("diameter.tc_timer")));
+  EXPECT_THAT(report.restart_needed, ElementsAre(HasSubstr("diameter.identity"), HasSubstr("diameter.listen"),
+                                                 HasSubstr("diameter.tc_timer")));
 }
 
 TEST(CompareDiameter, ChangedOrRemovedPeerNeedsARestart) {

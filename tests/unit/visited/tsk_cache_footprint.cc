@@ -22,7 +22,9 @@ std::size_t rss_bytes() {
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
-std::size_t heap_bytes() { return mallinfo2().uordblks + mallinfo2().hblkhd; }
+std::size_t heap_bytes() {
+  return mallinfo2().uordblks + mallinfo2().hblkhd;
+}
 
 }  // namespace
 

@@ -9,7 +9,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-VisitedConfig parse(const std::string& yaml) { return parse_visited_config(YAML::Load(yaml)); }
+VisitedConfig parse(const std::string& yaml) {
+  return parse_visited_config(YAML::Load(yaml));
+}
 
 // The ConfigError message for `yaml`, or "" if it parses.
 std::string error_of(const std::string& yaml) {
