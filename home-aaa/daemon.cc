@@ -249,8 +249,9 @@ service::ReloadReport reload(const std::string& config_path, Running& running, d
   if (!service::apply_shared("home-aaa", log, changes, stack, running.log, running.diameter, report)) return report;
   const auto& before = running.home.roaming_partners;
   const auto& after = next->roaming_partners;
-  if (const auto change = service::list_change(partner_peers(before), partner_peers(after)); !change.empty()) {
-    stack.set_accepted_peers(partner_peers(after));
+  auto peers_after = partner_peers(after);
+  if (const auto change = service::list_change(partner_peers(before), peers_after); !change.empty()) {
+    stack.set_accepted_peers(std::move(peers_after));
     report.applied.push_back("roaming_partners peers: " + change +
                              " (a removed peer that is connected stays so, but its requests are refused 5402)");
   }

@@ -535,11 +535,9 @@ std::shared_ptr<const std::vector<config::PeerConfig>> Stack::connect_peers() co
 
 bool Stack::dials(std::string_view identity) const {
   const auto peers = connect_.load();
-  return std::any_of(peers->begin(), peers->end(), [&](const config::PeerConfig& p) {
-    return p.identity.size() == identity.size() &&
-           std::equal(p.identity.begin(), p.identity.end(), identity.begin(),
-                      [](unsigned char a, unsigned char b) { return std::tolower(a) == std::tolower(b); });
-  });
+  const auto wanted = lower(std::string(identity));
+  return std::any_of(peers->begin(), peers->end(),
+                     [&](const config::PeerConfig& p) { return lower(p.identity) == wanted; });
 }
 
 void Stack::add_connect_peer(const config::PeerConfig& peer) {

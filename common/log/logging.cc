@@ -18,9 +18,8 @@ std::shared_ptr<LogSink> sink_for(std::string_view program) {
   const std::lock_guard lock(g_mutex);
   if (!g_sink) {
     g_sink = std::make_shared<LogSink>(std::string(program));
-    auto logger = std::make_shared<spdlog::logger>(std::string(program), g_sink);
-    logger->flush_on(spdlog::level::info);
-    spdlog::set_default_logger(std::move(logger));
+    // No flush_on: the sink flushes every line itself (log_sink.cc).
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(std::string(program), g_sink));
   }
   return g_sink;
 }
